@@ -1,0 +1,149 @@
+// The test command: finds (or installs) the browsers, starts what WebKit
+// needs, and runs the browser suite once per engine. BROWSERS=chromium,firefox
+// picks a subset; any other arguments go to the test runner (e.g. --files).
+import {spawn} from 'node:child_process';
+import {mkdtempSync, readFileSync, rmSync} from 'node:fs';
+import {connect, createServer} from 'node:net';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {ensureBrowsers} from './browsers.mjs';
+
+const requested = (process.env.BROWSERS ?? 'chromium,firefox,webkit').split(/[\s,]+/).filter(Boolean);
+const extraArgs = process.argv.slice(2);
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const {port} = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForPort(port, timeout = 30_000) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const ok = await new Promise((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => resolve(socket.end() && true));
+      socket.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`nothing listens on port ${port} after ${timeout} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Starts a helper process we own; returns it, already watched for early exit. */
+function startHelper(name, command, args, options = {}) {
+  const child = spawn(command, args, {stdio: ['ignore', 'ignore', 'pipe'], ...options});
+  let stderr = '';
+  child.stderr?.on('data', (chunk) => (stderr += chunk));
+  child.exited = new Promise((resolve) => child.once('exit', resolve));
+  child.describe = () => `${name} (${command}) ${stderr.trim().split('\n').slice(-5).join('\n')}`;
+  return child;
+}
+
+async function stopHelper(child) {
+  if (!child || child.exitCode !== null) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await child.exited;
+  clearTimeout(timer);
+}
+
+/** Xvfb on a free display, and WebKitWebDriver on a free port drawing there. */
+async function startWebKit(paths) {
+  const xvfb = startHelper('Xvfb', paths.xvfb, ['-displayfd', '3', '-screen', '0', '1280x1024x24', '-nolisten', 'tcp'], {
+    stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+  });
+  const display = await new Promise((resolve, reject) => {
+    let out = '';
+    xvfb.stdio[3].on('data', (chunk) => {
+      out += chunk;
+      if (out.includes('\n')) resolve(`:${out.trim()}`);
+    });
+    xvfb.exited.then(() => reject(new Error(`Xvfb exited before it opened a display: ${xvfb.describe()}`)));
+  });
+  const port = await freePort();
+  const driver = startHelper('WebKitWebDriver', paths.driver, [`--port=${port}`, '--host=127.0.0.1'], {
+    env: {...process.env, DISPLAY: display},
+  });
+  await Promise.race([
+    waitForPort(port),
+    driver.exited.then(() => {
+      throw new Error(`WebKitWebDriver exited at start: ${driver.describe()}`);
+    }),
+  ]);
+  return {
+    env: {WEBKIT_DRIVER_PORT: String(port), WEBKIT_BROWSER_PATH: paths.browser, DISPLAY: display},
+    stop: () => Promise.all([stopHelper(driver), stopHelper(xvfb)]),
+  };
+}
+
+function runTestRunner(engine, env, resultsFile) {
+  return new Promise((resolve) => {
+    const child = spawn(
+      process.execPath,
+      ['node_modules/@web/test-runner/dist/bin.js', '--config', 'web-test-runner.config.mjs', ...extraArgs],
+      {stdio: 'inherit', env: {...process.env, ...env, WTR_BROWSER: engine, WTR_RESULTS: resultsFile}},
+    );
+    child.once('exit', (code, signal) => resolve(signal ? 1 : code));
+  });
+}
+
+function readCounts(file) {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+async function main() {
+  const paths = ensureBrowsers(requested);
+  const work = mkdtempSync(join(tmpdir(), 'ws-connection-test-'));
+  const totals = {passed: 0, failed: 0, skipped: 0};
+  const failures = [];
+  try {
+    for (const engine of requested) {
+      console.log(`\n=== ${engine} ===`);
+      const envByEngine = {
+        chromium: () => ({env: {CHROME_PATH: paths.chromium.executable}, stop: async () => {}}),
+        firefox: () => ({env: {FIREFOX_PATH: paths.firefox.executable}, stop: async () => {}}),
+        webkit: () => startWebKit(paths.webkit),
+      };
+      const setup = await envByEngine[engine]();
+      const resultsFile = join(work, `${engine}.json`);
+      let code;
+      try {
+        code = await runTestRunner(engine, setup.env, resultsFile);
+      } finally {
+        await setup.stop();
+      }
+      const counts = readCounts(resultsFile);
+      if (!counts) {
+        failures.push(`${engine}: the test runner reported no results (exit ${code})`);
+        continue;
+      }
+      totals.passed += counts.passed;
+      totals.failed += counts.failed;
+      totals.skipped += counts.skipped;
+      console.log(`${engine}: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`);
+      if (code !== 0) failures.push(`${engine}: the test runner exited with ${code}`);
+      if (counts.passed === 0) failures.push(`${engine}: no test passed`);
+    }
+  } finally {
+    rmSync(work, {recursive: true, force: true});
+  }
+  for (const failure of failures) console.error(`FAILED ${failure}`);
+  console.log(`\n${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
+  process.exitCode = failures.length || totals.failed ? 1 : 0;
+}
+
+main().catch((error) => {
+  console.error(error.message ?? error);
+  process.exitCode = 1;
+});

@@ -1,0 +1,230 @@
+// A WebSocket server that tests steer: echo or mute, push, close, terminate,
+// kill and revive on the same port, and a TCP proxy in front of it that can
+// blackhole the link. Runs in Node, inside the test runner's process.
+import {connect, createServer} from 'node:net';
+import {WebSocketServer} from 'ws';
+
+/**
+ * Forwards TCP between browser and server. While blackholed it stops reading
+ * either side of every connection (new ones included) and closes nothing: both
+ * ends see a link that is up but silent, as with a dropped Wi-Fi or a sleeping
+ * NAT. Healing resumes the flow of whatever the kernel buffered meanwhile.
+ */
+export class BlackholeProxy {
+  #targetPort;
+  #server = createServer((client) => this.#accept(client));
+  #links = new Set();
+  holed = false;
+  port = 0;
+
+  constructor(targetPort) {
+    this.#targetPort = targetPort;
+  }
+
+  async listen() {
+    await new Promise((resolve, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen(0, '127.0.0.1', resolve);
+    });
+    this.port = this.#server.address().port;
+  }
+
+  get connections() {
+    return this.#links.size;
+  }
+
+  blackhole() {
+    this.holed = true;
+    for (const link of this.#links) {
+      link.client.pause();
+      link.upstream?.pause();
+    }
+  }
+
+  heal() {
+    this.holed = false;
+    for (const link of this.#links) {
+      if (!link.upstream) this.#connectUpstream(link);
+      link.client.resume();
+      link.upstream.resume();
+    }
+  }
+
+  /** Writes raw bytes to every browser-side socket, bypassing the server. */
+  inject(bytes) {
+    for (const link of this.#links) link.client.write(bytes);
+  }
+
+  async close() {
+    for (const link of this.#links) this.#drop(link);
+    await new Promise((resolve) => this.#server.close(() => resolve()));
+  }
+
+  #accept(client) {
+    const link = {client, upstream: undefined};
+    this.#links.add(link);
+    client.on('error', () => this.#drop(link));
+    client.on('close', () => this.#drop(link));
+    if (this.holed) client.pause();
+    else this.#connectUpstream(link);
+  }
+
+  #connectUpstream(link) {
+    const upstream = (link.upstream = connect(this.#targetPort, '127.0.0.1'));
+    upstream.on('error', () => this.#drop(link));
+    upstream.on('close', () => this.#drop(link));
+    this.#forward(link.client, upstream);
+    this.#forward(upstream, link.client);
+  }
+
+  #forward(from, to) {
+    from.on('data', (chunk) => {
+      if (!to.write(chunk)) {
+        from.pause();
+        to.once('drain', () => {
+          if (!this.holed) from.resume();
+        });
+      }
+    });
+    from.on('end', () => to.end());
+  }
+
+  #drop(link) {
+    if (!this.#links.delete(link)) return;
+    link.client.destroy();
+    link.upstream?.destroy();
+  }
+}
+
+/**
+ * One isolated server for one test: its own port, its own proxy, its own
+ * record of what it received and how many connections it held.
+ */
+export class RigServer {
+  echo = true;
+  pong = true;
+  received = [];
+  accepted = 0;
+  peak = 0;
+  port = 0;
+  #wss;
+  #clients = new Set();
+  #reviveTimer;
+  proxy;
+
+  async start() {
+    await this.#listen(0);
+    this.proxy = new BlackholeProxy(this.port);
+    await this.proxy.listen();
+  }
+
+  get listening() {
+    return this.#wss !== undefined;
+  }
+
+  get open() {
+    return this.#clients.size;
+  }
+
+  status() {
+    return {
+      listening: this.listening,
+      open: this.open,
+      accepted: this.accepted,
+      peak: this.peak,
+      received: this.received.length,
+      holed: this.proxy.holed,
+      proxyConnections: this.proxy.connections,
+    };
+  }
+
+  set({echo, pong}) {
+    if (echo !== undefined) this.echo = Boolean(echo);
+    if (pong !== undefined) this.pong = Boolean(pong);
+  }
+
+  /** Sends `count` messages `${prefix}${i}` to every client, as fast as it can. */
+  push({count = 1, prefix = 'm'} = {}) {
+    for (const ws of this.#clients) {
+      for (let i = 0; i < count; i++) ws.send(`${prefix}${i}`);
+    }
+    return this.#clients.size;
+  }
+
+  send({data, binary = false}) {
+    const payload = binary ? Buffer.from(data) : data;
+    for (const ws of this.#clients) ws.send(payload, {binary});
+    return this.#clients.size;
+  }
+
+  closeClients({code = 1000, reason = ''} = {}) {
+    for (const ws of this.#clients) ws.close(code, reason);
+    return this.#clients.size;
+  }
+
+  terminateClients() {
+    const count = this.#clients.size;
+    for (const ws of this.#clients) ws.terminate();
+    return count;
+  }
+
+  /** Stops the server as a crash would: every connection dropped, port closed. */
+  async kill() {
+    clearTimeout(this.#reviveTimer);
+    const wss = this.#wss;
+    if (!wss) return;
+    this.#wss = undefined;
+    this.terminateClients();
+    await new Promise((resolve) => wss.close(() => resolve()));
+  }
+
+  async revive() {
+    clearTimeout(this.#reviveTimer);
+    if (!this.#wss) await this.#listen(this.port);
+  }
+
+  /** Kills the server now and brings it back on the same port after `downMs`. */
+  async restart({downMs = 0} = {}) {
+    await this.kill();
+    this.#reviveTimer = setTimeout(() => this.revive().catch(() => {}), downMs);
+  }
+
+  takeReceived() {
+    const received = this.received;
+    this.received = [];
+    return received;
+  }
+
+  async stop() {
+    await this.kill();
+    await this.proxy?.close();
+  }
+
+  async #listen(port) {
+    const wss = new WebSocketServer({port, host: '127.0.0.1'});
+    await new Promise((resolve, reject) => {
+      wss.once('listening', resolve);
+      wss.once('error', reject);
+    });
+    this.#wss = wss;
+    this.port = wss.address().port;
+    wss.on('connection', (ws) => this.#accept(ws));
+  }
+
+  #accept(ws) {
+    this.#clients.add(ws);
+    this.accepted++;
+    this.peak = Math.max(this.peak, this.#clients.size);
+    ws.on('close', () => this.#clients.delete(ws));
+    ws.on('error', () => this.#clients.delete(ws));
+    ws.on('message', (data, isBinary) => {
+      const text = isBinary ? undefined : data.toString();
+      this.received.push(isBinary ? {binary: data.length} : text);
+      if (text === 'ping') {
+        if (this.pong) ws.send('pong');
+      } else if (this.echo) {
+        ws.send(data, {binary: isBinary});
+      }
+    });
+  }
+}

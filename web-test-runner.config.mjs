@@ -1,0 +1,100 @@
+// Runs the browser tests in one engine, chosen by WTR_BROWSER (scripts/test.mjs
+// sets it, with the paths it found); alone, it runs Chromium at its usual path.
+import {writeFileSync} from 'node:fs';
+import {esbuildPlugin} from '@web/dev-server-esbuild';
+import {defaultReporter, summaryReporter} from '@web/test-runner';
+import {chromeLauncher} from '@web/test-runner-chrome';
+import {puppeteerLauncher} from '@web/test-runner-puppeteer';
+import {webdriverLauncher} from '@web/test-runner-webdriver';
+import {wsRigPlugin} from './test/support/rig-plugin.mjs';
+
+const engine = process.env.WTR_BROWSER ?? 'chromium';
+
+const chromiumFlags = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-quic',
+  // Tests measure heartbeats; a test page in a background tab must keep its timers.
+  '--disable-background-timer-throttling',
+  '--disable-renderer-backgrounding',
+  '--disable-backgrounding-occluded-windows',
+];
+
+function launcher() {
+  if (engine === 'chromium') {
+    return chromeLauncher({
+      launchOptions: {
+        executablePath: process.env.CHROME_PATH ?? '/usr/bin/chromium',
+        headless: true,
+        args: chromiumFlags,
+      },
+    });
+  }
+  if (engine === 'firefox') {
+    return puppeteerLauncher({
+      launchOptions: {
+        browser: 'firefox',
+        executablePath: process.env.FIREFOX_PATH ?? '/usr/bin/firefox-esr',
+        headless: true,
+      },
+    });
+  }
+  if (engine === 'webkit') {
+    return webdriverLauncher({
+      automationProtocol: 'webdriver',
+      hostname: '127.0.0.1',
+      port: Number(process.env.WEBKIT_DRIVER_PORT),
+      capabilities: {
+        'webkitgtk:browserOptions': {
+          binary: process.env.WEBKIT_BROWSER_PATH,
+          args: ['--automation'],
+        },
+      },
+    });
+  }
+  throw new Error(`unknown WTR_BROWSER ${engine}`);
+}
+
+/** Writes pass/fail/skip counts where scripts/test.mjs can add them up. */
+function countingReporter(file) {
+  const tally = (suite, counts) => {
+    for (const test of suite.tests) {
+      if (test.skipped) counts.skipped++;
+      else if (test.passed) counts.passed++;
+      else counts.failed++;
+    }
+    for (const child of suite.suites) tally(child, counts);
+    return counts;
+  };
+  return {
+    onTestRunFinished({sessions}) {
+      const counts = {passed: 0, failed: 0, skipped: 0, fileErrors: 0};
+      for (const session of sessions) {
+        if (session.testResults) tally(session.testResults, counts);
+        if (!session.passed && session.errors?.length) counts.fileErrors++;
+      }
+      if (file) writeFileSync(file, JSON.stringify(counts));
+    },
+  };
+}
+
+export default {
+  files: ['test/**/*.test.ts', '!test/**/*.node.test.*'],
+  nodeResolve: true,
+  rootDir: '.',
+  plugins: [esbuildPlugin({ts: true, target: 'es2022'}), wsRigPlugin()],
+  browsers: [launcher()],
+  // WebKitWebDriver drives one session at a time; heartbeat timing is
+  // measured, so the others also get a core each rather than a share.
+  concurrency: engine === 'webkit' ? 1 : 2,
+  concurrentBrowsers: 1,
+  browserStartTimeout: 60_000,
+  testsStartTimeout: 60_000,
+  testsFinishTimeout: 300_000,
+  testFramework: {config: {timeout: 20_000, retries: 0}},
+  reporters: [defaultReporter(), summaryReporter({flatten: false}), countingReporter(process.env.WTR_RESULTS)],
+};
