@@ -96,5 +96,9 @@ export default {
   testsStartTimeout: 60_000,
   testsFinishTimeout: 300_000,
   testFramework: {config: {timeout: 20_000, retries: 0}},
-  reporters: [defaultReporter(), summaryReporter({flatten: false}), countingReporter(process.env.WTR_RESULTS)],
+  reporters: [
+    defaultReporter(),
+    summaryReporter({flatten: false}),
+    countingReporter(process.env.WTR_RESULTS),
+  ],
 };

@@ -56,9 +56,14 @@ async function stopHelper(child) {
 
 /** Xvfb on a free display, and WebKitWebDriver on a free port drawing there. */
 async function startWebKit(paths) {
-  const xvfb = startHelper('Xvfb', paths.xvfb, ['-displayfd', '3', '-screen', '0', '1280x1024x24', '-nolisten', 'tcp'], {
-    stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
-  });
+  const xvfb = startHelper(
+    'Xvfb',
+    paths.xvfb,
+    ['-displayfd', '3', '-screen', '0', '1280x1024x24', '-nolisten', 'tcp'],
+    {
+      stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+    },
+  );
   const display = await new Promise((resolve, reject) => {
     let out = '';
     xvfb.stdio[3].on('data', (chunk) => {

@@ -1,0 +1,132 @@
+// `npm start`: serves the demo page and the built element, with a WebSocket
+// chat server at /ws whose faults the page can switch on: stop answering
+// pings, drop every connection, restart, or go silent without closing
+// anything (a blackhole, the half-open case).
+import {createReadStream, existsSync, statSync} from 'node:fs';
+import {createServer} from 'node:http';
+import {extname, join, normalize, resolve} from 'node:path';
+import {fileURLToPath} from 'node:url';
+import {WebSocketServer} from 'ws';
+
+const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
+const served = ['demo', 'dist'];
+const port = Number(process.env.PORT ?? 8080);
+const host = process.env.HOST ?? '127.0.0.1';
+const types = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.map': 'application/json',
+  '.json': 'application/json',
+  '.svg': 'image/svg+xml',
+};
+
+const faults = {muted: false, blackholed: false, down: false};
+/** Upgrade requests held while blackholed: the TCP connection is up, the handshake never answered. */
+const heldUpgrades = [];
+const wss = new WebSocketServer({noServer: true, maxPayload: 64 * 1024});
+let nextUser = 1;
+
+function broadcast(message) {
+  const text = JSON.stringify(message);
+  for (const client of wss.clients) client.send(text);
+}
+
+function faultState() {
+  return {...faults, clients: wss.clients.size};
+}
+
+wss.on('connection', (ws) => {
+  const user = `guest-${nextUser++}`;
+  ws.send(JSON.stringify({type: 'welcome', user, faults: faultState()}));
+  ws.on('message', (data, isBinary) => {
+    if (faults.blackholed) return;
+    const text = isBinary ? '' : data.toString();
+    if (text === 'ping') {
+      if (!faults.muted) ws.send('pong');
+      return;
+    }
+    let message;
+    try {
+      message = JSON.parse(text);
+    } catch {
+      return;
+    }
+    if (typeof message?.text === 'string' && message.text.trim()) {
+      broadcast({type: 'chat', user, text: message.text.slice(0, 500), at: Date.now()});
+    }
+  });
+});
+
+// The ticker: something to watch arrive, and traffic that proves life.
+setInterval(() => {
+  if (!faults.blackholed && !faults.down) broadcast({type: 'tick', at: Date.now(), clients: wss.clients.size});
+}, 5000).unref();
+
+const controls = {
+  mute: () => (faults.muted = true),
+  unmute: () => (faults.muted = false),
+  drop: () => {
+    for (const client of wss.clients) client.terminate();
+  },
+  restart: () => {
+    faults.down = true;
+    for (const client of wss.clients) client.terminate();
+    setTimeout(() => (faults.down = false), 3000);
+  },
+  blackhole: () => (faults.blackholed = true),
+  heal: () => {
+    faults.blackholed = false;
+    for (const upgrade of heldUpgrades.splice(0)) accept(...upgrade);
+  },
+};
+
+function accept(request, socket, head) {
+  if (socket.destroyed) return;
+  wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
+}
+
+function sendFile(response, path) {
+  response.writeHead(200, {
+    'content-type': types[extname(path)] ?? 'application/octet-stream',
+    'cache-control': 'no-store',
+  });
+  createReadStream(path).pipe(response);
+}
+
+const server = createServer((request, response) => {
+  const url = new URL(request.url, `http://${request.headers.host}`);
+  if (url.pathname.startsWith('/control/')) {
+    const control = controls[url.pathname.slice('/control/'.length)];
+    if (request.method !== 'POST' || !control) {
+      response.writeHead(404).end();
+      return;
+    }
+    control();
+    response.writeHead(200, {'content-type': 'application/json'}).end(JSON.stringify(faultState()));
+    return;
+  }
+  const wanted = url.pathname === '/' ? '/demo/index.html' : url.pathname;
+  const path = normalize(join(root, decodeURIComponent(wanted)));
+  const allowed = served.some((dir) => path.startsWith(join(root, dir) + '/'));
+  if (!allowed || !existsSync(path) || !statSync(path).isFile()) {
+    response.writeHead(404, {'content-type': 'text/plain'}).end('not found');
+    return;
+  }
+  sendFile(response, path);
+});
+
+server.on('upgrade', (request, socket, head) => {
+  const {pathname} = new URL(request.url, 'http://localhost');
+  if (pathname !== '/ws' || faults.down) {
+    socket.destroy();
+    return;
+  }
+  if (faults.blackholed) heldUpgrades.push([request, socket, head]);
+  else accept(request, socket, head);
+});
+
+server.listen(port, host, () => {
+  console.log(`ws-connection demo: http://${host === '0.0.0.0' ? 'localhost' : host}:${port}/`);
+  console.log('WebSocket server: /ws on the same origin. Ctrl-C to stop.');
+});

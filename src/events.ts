@@ -1,0 +1,30 @@
+import type {ErrorDetail, MessageDetail, StateChange} from './client/ws-client.js';
+
+export type {ErrorDetail, MessageDetail, StateChange};
+
+/** `ws-state`: the connection changed state. */
+export type WsStateEvent = CustomEvent<StateChange>;
+/** `ws-message`: a message arrived (pongs excluded). */
+export type WsMessageEvent = CustomEvent<MessageDetail>;
+/** `ws-error`: something went wrong; `detail.kind` says what. */
+export type WsErrorEvent = CustomEvent<ErrorDetail>;
+
+export interface WsConnectionEventMap {
+  'ws-state': WsStateEvent;
+  'ws-message': WsMessageEvent;
+  'ws-error': WsErrorEvent;
+}
+
+/** Events bubble and are composed, so a page can listen on `document`. */
+export function connectionEvent<K extends keyof WsConnectionEventMap>(
+  type: K,
+  detail: WsConnectionEventMap[K]['detail'],
+): WsConnectionEventMap[K] {
+  return new CustomEvent(type, {detail, bubbles: true, composed: true}) as WsConnectionEventMap[K];
+}
+
+declare global {
+  // Types listeners on elements, `document` and `window` alike.
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- declaration merging
+  interface GlobalEventHandlersEventMap extends WsConnectionEventMap {}
+}

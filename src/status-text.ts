@@ -1,0 +1,41 @@
+import type {ConnectionState} from './client/ws-client.js';
+
+export interface StatusInput {
+  state: ConnectionState;
+  attempt: number;
+  latency: number | undefined;
+  nextRetryAt: number | undefined;
+  /** Epoch ms, for the countdown. */
+  now: number;
+}
+
+const WORDS: Record<ConnectionState, string> = {
+  idle: 'Not connected',
+  connecting: 'Connecting…',
+  open: 'Connected',
+  reconnecting: 'Reconnecting',
+  offline: 'Offline',
+  closed: 'Closed',
+};
+
+/**
+ * The words of the status area: the state, the latency while open, and while
+ * reconnecting the attempt and a countdown (apart, as it changes each second).
+ *
+ * @example
+ * statusText({state: 'reconnecting', attempt: 2, nextRetryAt: now + 2500, now, latency: undefined});
+ * // {text: 'Reconnecting, attempt 2', countdown: ' in 3 s'}
+ */
+export function statusText({state, attempt, latency, nextRetryAt, now}: StatusInput): {
+  text: string;
+  countdown?: string;
+} {
+  if (state === 'open' && latency !== undefined) {
+    return {text: `${WORDS.open} · ${Math.round(latency)} ms`};
+  }
+  if (state === 'reconnecting') {
+    const seconds = nextRetryAt === undefined ? 0 : Math.max(0, Math.ceil((nextRetryAt - now) / 1000));
+    return {text: `${WORDS.reconnecting}, attempt ${attempt}`, countdown: ` in ${seconds} s`};
+  }
+  return {text: WORDS[state]};
+}
