@@ -30,12 +30,15 @@ conn.addEventListener('ws-state', ({detail}) => {
   queued.textContent = conn.queued ? `${conn.queued} waiting to be sent` : '';
 });
 
-conn.addEventListener('ws-error', ({detail}) => append(log, `${time()} error ${detail.kind}: ${detail.message}`, 'error'));
+conn.addEventListener('ws-error', ({detail}) =>
+  append(log, `${time()} error ${detail.kind}: ${detail.message}`, 'error'),
+);
 
 conn.addEventListener('ws-message', ({detail: {data}}) => {
   if (data?.type === 'chat') append(messages, `${data.user}: ${data.text}`);
   else if (data?.type === 'welcome') append(messages, `You are ${data.user}.`, 'tick');
-  else if (data?.type === 'tick') append(log, `${time()} tick from the server (${data.clients} connected)`, 'tick');
+  else if (data?.type === 'tick')
+    append(log, `${time()} tick from the server (${data.clients} connected)`, 'tick');
 });
 
 form.addEventListener('submit', (event) => {

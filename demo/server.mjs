@@ -60,7 +60,8 @@ wss.on('connection', (ws) => {
 
 // The ticker: something to watch arrive, and traffic that proves life.
 setInterval(() => {
-  if (!faults.blackholed && !faults.down) broadcast({type: 'tick', at: Date.now(), clients: wss.clients.size});
+  if (!faults.blackholed && !faults.down)
+    broadcast({type: 'tick', at: Date.now(), clients: wss.clients.size});
 }, 5000).unref();
 
 const controls = {

@@ -270,11 +270,15 @@ export class WsClient {
     const current = () => attemptId === this.#attemptId && this.#state === ConnectionState.connecting;
     const failed = (error: unknown) =>
       current() && this.#attemptFailed('invalid-url', `urlProvider failed: ${describe(error)}`, error);
+    let provided: unknown;
     try {
-      Promise.resolve(urlProvider()).then((value) => current() && this.#dial(value), failed);
+      provided = urlProvider();
     } catch (error) {
       failed(error);
+      return;
     }
+    if (isPromiseLike(provided)) provided.then((value) => current() && this.#dial(value), failed);
+    else this.#dial(provided);
   }
 
   #dial(raw: unknown): void {
@@ -632,6 +636,10 @@ function isBinary(data: unknown): boolean {
     ArrayBuffer.isView(data) ||
     (typeof Blob !== 'undefined' && data instanceof Blob)
   );
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | undefined)?.then === 'function';
 }
 
 function describe(error: unknown): string {

@@ -1,0 +1,637 @@
+// Exact tests of the engine's rules under a fake clock and socket. The same
+// behaviours are tested against the real server in ws-client.real.test.ts.
+import {expect} from '@open-wc/testing';
+import {type ErrorDetail, type StateChange, WsClient, type WsClientOptions} from '../../src/client/index.js';
+import {fakeWorld, type FakeWorld} from '../support/fake-environment.js';
+
+interface Harness {
+  world: FakeWorld;
+  client: WsClient;
+  states: StateChange[];
+  errors: ErrorDetail[];
+  messages: unknown[];
+}
+
+let harnesses: Harness[] = [];
+
+function setup(options: Partial<WsClientOptions> = {}): Harness {
+  const world = fakeWorld();
+  const client = new WsClient(
+    {url: 'wss://server.example/ws', heartbeatInterval: 1000, timeout: 500, ...options},
+    world.environment,
+  );
+  const harness: Harness = {world, client, states: [], errors: [], messages: []};
+  client.on('state', (change) => harness.states.push(change));
+  client.on('error', (error) => harness.errors.push(error));
+  client.on('message', ({data}) => harness.messages.push(data));
+  harnesses.push(harness);
+  return harness;
+}
+
+/** Connects and opens the first socket. */
+function opened(options: Partial<WsClientOptions> = {}): Harness {
+  const harness = setup(options);
+  harness.client.connect();
+  harness.world.sockets.last.open();
+  return harness;
+}
+
+/** Lets the scheduled retry happen. */
+const retryNow = (h: Harness) =>
+  h.world.clock.advance(h.client.nextRetryAt! - h.world.clock.epochStart - h.world.clock.now);
+const kinds = (h: Harness) => h.errors.map((error) => error.kind);
+const stateNames = (h: Harness) => h.states.map((change) => change.state);
+
+afterEach(() => {
+  for (const {world} of harnesses) {
+    expect(world.sockets.peak, 'never two sockets connecting or open').to.be.at.most(1);
+  }
+  harnesses = [];
+});
+
+describe('WsClient states and events', () => {
+  it('goes idle → connecting → open, reporting each change once with the previous state', () => {
+    const h = setup();
+    expect(h.client.state).to.equal('idle');
+    h.client.connect();
+    expect(h.world.sockets.last.url).to.equal('wss://server.example/ws');
+    h.world.sockets.last.open();
+    expect(h.states).to.deep.equal([
+      {state: 'connecting', previousState: 'idle', attempt: 0},
+      {state: 'open', previousState: 'connecting', attempt: 0},
+    ]);
+  });
+
+  it('stays idle without a url, and starts when one is set', () => {
+    const h = setup({url: undefined});
+    h.client.connect();
+    expect(h.client.state).to.equal('idle');
+    expect(h.world.sockets.all).to.have.length(0);
+    h.client.configure({url: 'ws://late.example/'});
+    expect(h.client.state).to.equal('connecting');
+    expect(h.world.sockets.last.url).to.equal('ws://late.example/');
+  });
+
+  it('reports the close code, reason and retry delay when a close causes the change', () => {
+    const h = opened();
+    h.world.sockets.last.serverClose(1011, 'server error');
+    expect(h.states.at(-1)).to.deep.equal({
+      state: 'reconnecting',
+      previousState: 'open',
+      attempt: 1,
+      code: 1011,
+      reason: 'server error',
+      delay: 500,
+    });
+    expect(h.client.nextRetryAt).to.equal(h.world.clock.epochStart + 500);
+  });
+
+  it('keeps the engine consistent when a listener throws, and reports the error later', () => {
+    const h = setup();
+    h.client.on('state', () => {
+      throw new Error('listener bug');
+    });
+    h.client.connect();
+    h.world.sockets.last.open();
+    expect(h.client.state).to.equal('open');
+    expect(stateNames(h)).to.deep.equal(['connecting', 'open']);
+    expect(() => h.world.clock.advance(0)).to.throw('listener bug');
+  });
+});
+
+describe('WsClient URLs', () => {
+  it('maps http(s) to ws(s) and resolves paths against the page, wss on https', () => {
+    const h = setup({url: '/live?token=secret'});
+    h.client.connect();
+    expect(h.world.sockets.last.url).to.equal('wss://app.example/live?token=secret');
+    h.client.configure({url: 'http://plain.example/ws'});
+    expect(h.world.sockets.last.url).to.equal('ws://plain.example/ws');
+  });
+
+  it('reports an invalid url as invalid-url and opens no socket', () => {
+    for (const url of ['ftp://files.example/', 'not a url', 'ws/relative-without-dot', '//host.example/ws']) {
+      const h = setup({url});
+      h.client.connect();
+      expect(kinds(h), url).to.deep.equal(['invalid-url']);
+      expect(h.errors[0].message).to.contain('not a ws:');
+      expect(h.world.sockets.all, url).to.have.length(0);
+      expect(h.client.state).to.equal('idle');
+      expect(h.world.clock.pending, 'no timer left behind').to.equal(0);
+    }
+  });
+
+  it('calls a synchronous urlProvider before every attempt', () => {
+    let n = 0;
+    const h = opened({url: undefined, urlProvider: () => `wss://server.example/ws?token=${++n}`});
+    expect(h.world.sockets.last.url).to.equal('wss://server.example/ws?token=1');
+    h.world.sockets.last.serverClose(1006);
+    h.world.clock.advance(500);
+    expect(h.world.sockets.last.url).to.equal('wss://server.example/ws?token=2');
+  });
+
+  it('waits for an async urlProvider, and reports a rejection and retries with backoff', async () => {
+    let fail = true;
+    const h = setup({
+      url: undefined,
+      urlProvider: () =>
+        fail ? Promise.reject(new Error('token service down')) : Promise.resolve('wss://a.example/'),
+    });
+    h.client.connect();
+    expect(h.client.state).to.equal('connecting');
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(kinds(h)).to.deep.equal(['invalid-url']);
+    expect(h.errors[0].message).to.contain('token service down');
+    expect(h.client.state).to.equal('reconnecting');
+    expect(h.world.sockets.all).to.have.length(0);
+    fail = false;
+    h.world.clock.advance(500);
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(h.world.sockets.last.url).to.equal('wss://a.example/');
+  });
+
+  it('drops a urlProvider result that arrives after the attempt was abandoned', async () => {
+    let resolve!: (url: string) => void;
+    const h = setup({url: undefined, urlProvider: () => new Promise<string>((r) => (resolve = r))});
+    h.client.connect();
+    h.client.close();
+    resolve('wss://late.example/');
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(h.world.sockets.all).to.have.length(0);
+    expect(h.client.state).to.equal('closed');
+  });
+
+  it('never logs a query string', () => {
+    const lines: string[] = [];
+    const h = opened({url: 'wss://server.example/ws?token=secret#frag', debug: (line) => lines.push(line)});
+    h.world.sockets.last.serverClose(1006);
+    h.world.clock.advance(500);
+    expect(lines.some((line) => line.includes('wss://server.example/ws?…'))).to.equal(true);
+    expect(lines.join('\n')).not.to.contain('secret');
+  });
+});
+
+describe('WsClient heartbeat', () => {
+  it('sends a ping after heartbeat-interval of silence, not before', () => {
+    const h = opened();
+    h.world.clock.advance(999);
+    expect(h.world.sockets.last.pings).to.equal(0);
+    h.world.clock.advance(1);
+    expect(h.world.sockets.last.pings).to.equal(1);
+  });
+
+  it('pings when the client has been silent even if the server is chatty', () => {
+    const h = opened();
+    for (let t = 0; t < 4; t++) {
+      h.world.clock.advance(250);
+      h.world.sockets.last.receive('news');
+    }
+    expect(h.world.sockets.last.pings).to.equal(1);
+  });
+
+  it('does not ping a connection that is busy both ways', () => {
+    const h = opened();
+    for (let t = 0; t < 20; t++) {
+      h.world.clock.advance(400);
+      h.client.send('hello');
+      h.world.sockets.last.receive('news');
+    }
+    expect(h.world.sockets.last.pings).to.equal(0);
+  });
+
+  it('swallows the pong and records the round trip', () => {
+    const h = opened();
+    h.world.clock.advance(1000);
+    h.world.clock.advance(42);
+    h.world.sockets.last.receive('pong');
+    expect(h.messages).to.deep.equal([]);
+    expect(h.client.latency).to.equal(42);
+  });
+
+  it('declares the connection dead at interval + timeout with no reply, closing the socket itself', () => {
+    const h = opened();
+    const socket = h.world.sockets.last;
+    h.world.clock.advance(1499);
+    expect(h.client.state).to.equal('open');
+    h.world.clock.advance(1);
+    expect(kinds(h)).to.deep.equal(['heartbeat-timeout']);
+    expect(socket.closedWith?.code).to.equal(4000);
+    expect(h.client.state).to.equal('reconnecting');
+    h.world.clock.advance(500);
+    expect(h.world.sockets.all).to.have.length(2);
+  });
+
+  it('takes any inbound message as proof of life', () => {
+    const h = opened();
+    h.world.clock.advance(1000);
+    h.world.clock.advance(300);
+    h.world.sockets.last.receive('unrelated data');
+    h.world.clock.advance(1000);
+    expect(h.client.state).to.equal('open');
+    expect(h.errors).to.deep.equal([]);
+    expect(h.messages).to.deep.equal(['unrelated data']);
+  });
+
+  it('uses the configured ping and pong payloads', () => {
+    const h = opened({pingMessage: '{"type":"ping"}', pongMessage: '{"type":"pong"}'});
+    h.world.clock.advance(1000);
+    expect(h.world.sockets.last.sent).to.deep.equal(['{"type":"ping"}']);
+    h.world.sockets.last.receive('pong');
+    h.world.sockets.last.receive('{"type":"pong"}');
+    expect(h.messages).to.deep.equal(['pong']);
+  });
+
+  it('sends no pings with heartbeat-interval 0', () => {
+    const h = opened({heartbeatInterval: 0});
+    h.world.clock.advance(60_000);
+    expect(h.world.sockets.last.pings).to.equal(0);
+    expect(h.client.state).to.equal('open');
+    h.world.signal('visible');
+    expect(h.world.sockets.last.pings).to.equal(0);
+  });
+
+  it('re-probes instead of declaring death when its timer fires late (throttled, frozen, asleep)', () => {
+    const h = opened();
+    h.world.clock.advance(1000);
+    expect(h.world.sockets.last.pings).to.equal(1);
+    h.world.clock.sleep(60_000);
+    expect(h.client.state, 'a late deadline is not a death').to.equal('open');
+    expect(h.world.sockets.last.pings).to.equal(2);
+    h.world.sockets.last.receive('pong');
+    h.world.clock.advance(600);
+    expect(h.client.state).to.equal('open');
+    expect(h.errors).to.deep.equal([]);
+  });
+
+  it('still declares death after a late timer when the re-probe goes unanswered', () => {
+    const h = opened();
+    h.world.clock.advance(1000);
+    h.world.clock.sleep(60_000);
+    h.world.clock.advance(500);
+    expect(kinds(h)).to.deep.equal(['heartbeat-timeout']);
+  });
+
+  it('applies a new heartbeat-interval to the open connection', () => {
+    const h = opened();
+    h.client.configure({heartbeatInterval: 200});
+    h.world.clock.advance(200);
+    expect(h.world.sockets.last.pings).to.equal(1);
+  });
+});
+
+describe('WsClient connect timeout', () => {
+  it('abandons an attempt still connecting after timeout and retries', () => {
+    const h = setup();
+    h.client.connect();
+    const first = h.world.sockets.last;
+    h.world.clock.advance(499);
+    expect(h.client.state).to.equal('connecting');
+    h.world.clock.advance(1);
+    expect(kinds(h)).to.deep.equal(['connect-timeout']);
+    expect(first.closedWith).to.not.equal(undefined);
+    expect(h.client.state).to.equal('reconnecting');
+  });
+
+  it('gives an attempt a fair wait when the page slept through it', () => {
+    const h = setup();
+    h.client.connect();
+    h.world.clock.sleep(30_000);
+    expect(h.client.state).to.equal('connecting');
+    h.world.sockets.last.open();
+    expect(h.client.state).to.equal('open');
+    expect(h.errors).to.deep.equal([]);
+  });
+});
+
+describe('WsClient reconnect', () => {
+  it('doubles the retry window up to the cap, drawing the delay from it', () => {
+    const h = opened({reconnectDelay: 100, maxReconnectDelay: 1000});
+    h.world.random = 0.999;
+    h.world.sockets.last.serverClose(1006);
+    const delays: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      delays.push(h.states.at(-1)!.delay!);
+      h.world.clock.advance(h.states.at(-1)!.delay!);
+      h.world.sockets.last.serverClose(1006);
+    }
+    expect(delays).to.deep.equal([99, 199, 399, 799, 999, 999]);
+    h.world.random = 0.25;
+    h.world.clock.advance(999);
+    h.world.sockets.last.serverClose(1006);
+    expect(h.states.at(-1)!.delay).to.equal(250);
+  });
+
+  it('keeps counting retries across connections that drop before they are stable', () => {
+    const h = opened({stableAfter: 3000, heartbeatInterval: 0});
+    for (let i = 1; i <= 3; i++) {
+      h.world.sockets.last.serverClose(1006);
+      expect(h.client.attempt).to.equal(i);
+      retryNow(h);
+      h.world.sockets.last.open();
+      h.world.clock.advance(100);
+    }
+    h.world.clock.advance(3000);
+    expect(h.client.attempt).to.equal(0);
+  });
+
+  it('does not retry after a stop code, and reports it', () => {
+    const h = opened();
+    h.world.sockets.last.serverClose(1008, 'policy');
+    expect(h.states.at(-1)).to.deep.include({state: 'closed', code: 1008, reason: 'policy'});
+    h.world.clock.advance(60_000);
+    expect(h.world.sockets.all).to.have.length(1);
+    expect(h.world.clock.pending).to.equal(0);
+  });
+
+  it('takes custom stop codes with ranges', () => {
+    const h = opened({stopCodes: '4000-4099, 4500'});
+    h.world.sockets.last.serverClose(1000);
+    expect(h.client.state).to.equal('reconnecting');
+    retryNow(h);
+    h.world.sockets.last.open();
+    h.world.sockets.last.serverClose(4042);
+    expect(h.client.state).to.equal('closed');
+  });
+
+  it('stops after max-retries with retries-exhausted', () => {
+    const h = setup({maxRetries: 2});
+    h.client.connect();
+    h.world.sockets.last.serverClose(1006);
+    retryNow(h);
+    h.world.sockets.last.serverClose(1006);
+    retryNow(h);
+    h.world.sockets.last.serverClose(1006);
+    expect(kinds(h)).to.deep.equal(['retries-exhausted']);
+    expect(h.client.state).to.equal('closed');
+    expect(h.world.sockets.all).to.have.length(3);
+  });
+
+  it('never reconnects with max-retries 0', () => {
+    const h = opened({maxRetries: 0});
+    h.world.sockets.last.serverClose(1006);
+    expect(h.client.state).to.equal('closed');
+    expect(kinds(h)).to.deep.equal(['retries-exhausted']);
+  });
+
+  it('connect() skips the scheduled wait; reconnect() replaces an open socket', () => {
+    const h = opened();
+    h.world.sockets.last.serverClose(1006);
+    h.client.connect();
+    expect(h.world.sockets.all).to.have.length(2);
+    h.world.sockets.last.open();
+    const second = h.world.sockets.last;
+    h.client.reconnect();
+    expect(second.closedWith?.code).to.equal(1000);
+    expect(h.world.sockets.all).to.have.length(3);
+    expect(h.client.state).to.equal('connecting');
+  });
+});
+
+describe('WsClient page lifecycle', () => {
+  it('waits offline without burning attempts, and tries at once when online', () => {
+    const h = opened();
+    h.world.sockets.last.serverClose(1006);
+    h.world.signal('offline');
+    expect(h.client.state).to.equal('offline');
+    expect(h.world.clock.pending).to.equal(0);
+    h.world.clock.advance(60_000);
+    expect(h.world.sockets.all).to.have.length(1);
+    h.world.signal('online');
+    expect(h.world.sockets.all).to.have.length(2);
+    expect(h.client.attempt).to.equal(1);
+  });
+
+  it('goes offline, not reconnecting, when a connection drops with no network', () => {
+    const h = opened();
+    h.world.online = false;
+    h.world.sockets.last.serverClose(1006);
+    expect(h.client.state).to.equal('offline');
+    expect(h.client.attempt).to.equal(0);
+  });
+
+  it('probes an open socket on offline, online, visible and resume', () => {
+    const h = opened();
+    h.world.signal('offline');
+    expect(h.client.state, 'the signal may be wrong: the probe decides').to.equal('open');
+    expect(h.world.sockets.last.pings).to.equal(1);
+    h.world.sockets.last.receive('pong');
+    for (const signal of ['online', 'visible', 'resume'] as const) h.world.signal(signal);
+    expect(h.world.sockets.last.pings).to.equal(4);
+  });
+
+  it('attempts at once when visible during a scheduled retry', () => {
+    const h = opened({heartbeatInterval: 0});
+    h.world.sockets.last.serverClose(1006);
+    h.world.signal('visible');
+    expect(h.client.state).to.equal('connecting');
+    expect(h.world.sockets.all).to.have.length(2);
+    h.world.sockets.last.open();
+    h.world.clock.advance(10_000);
+    expect(h.world.sockets.all, 'the cancelled retry does not fire').to.have.length(2);
+  });
+
+  it('closes cleanly on pagehide and reconnects on pageshow', () => {
+    const h = opened();
+    const socket = h.world.sockets.last;
+    h.world.signal('pagehide');
+    expect(socket.closedWith?.code).to.equal(1000);
+    expect(h.client.state).to.equal('idle');
+    expect(h.world.clock.pending).to.equal(0);
+    h.client.send('kept');
+    h.world.signal('pageshow');
+    h.world.sockets.last.open();
+    expect(h.world.sockets.last.messages).to.deep.equal(['kept']);
+  });
+
+  it('stops listening to the page when closed', () => {
+    const h = opened();
+    expect(h.world.watchers).to.equal(1);
+    h.client.close();
+    expect(h.world.watchers).to.equal(0);
+  });
+});
+
+describe('WsClient queue', () => {
+  it('sends openMessages first, then the queue in order, exactly once', () => {
+    const h = setup({openMessages: ['subscribe']});
+    h.client.connect();
+    expect(h.client.send('a')).to.equal(true);
+    expect(h.client.send('b')).to.equal(true);
+    expect(h.client.queued).to.equal(2);
+    h.world.sockets.last.open();
+    expect(h.world.sockets.last.sent).to.deep.equal(['subscribe', 'a', 'b']);
+    expect(h.client.queued).to.equal(0);
+    h.world.sockets.last.serverClose(1006);
+    h.world.clock.advance(500);
+    h.world.sockets.last.open();
+    expect(h.world.sockets.last.sent).to.deep.equal(['subscribe']);
+  });
+
+  it('delivers the queue before anything sent from a state listener', () => {
+    const h = setup();
+    h.client.on('state', ({state}) => state === 'open' && h.client.send('from listener'));
+    h.client.connect();
+    h.client.send('queued');
+    h.world.sockets.last.open();
+    expect(h.world.sockets.last.sent).to.deep.equal(['queued', 'from listener']);
+  });
+
+  it('refuses beyond queue-limit with queue-overflow', () => {
+    const h = setup({queueLimit: 2});
+    h.client.connect();
+    expect([
+      h.client.send(1 as never),
+      h.client.send('x'),
+      h.client.send('y'),
+      h.client.send('z'),
+    ]).to.deep.equal([false, true, true, false]);
+    expect(kinds(h)).to.deep.equal(['send-failed', 'queue-overflow']);
+    expect(h.errors[1].data).to.equal('z');
+  });
+
+  it('never queues pings', () => {
+    const h = opened();
+    h.world.sockets.last.serverClose(1006);
+    h.world.clock.advance(400);
+    h.client.send('m');
+    h.world.clock.advance(100);
+    h.world.sockets.last.open();
+    expect(h.world.sockets.last.sent).to.deep.equal(['m']);
+  });
+
+  it('reports discarded messages on close, once, and refuses sends while closed', () => {
+    const h = setup();
+    h.client.connect();
+    h.client.send('a');
+    h.client.send('b');
+    h.client.close();
+    expect(kinds(h)).to.deep.equal(['queue-discarded']);
+    expect(h.errors[0].data).to.deep.equal(['a', 'b']);
+    expect(h.client.send('c')).to.equal(false);
+    expect(kinds(h)).to.deep.equal(['queue-discarded', 'send-failed']);
+    h.client.close();
+    expect(h.errors).to.have.length(2);
+  });
+
+  it('serialises with json, and refuses what cannot be serialised', () => {
+    const h = opened({json: true});
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    expect(h.client.send({a: 1})).to.equal(true);
+    expect(h.client.send('raw')).to.equal(true);
+    expect(h.client.send(cyclic)).to.equal(false);
+    expect(h.client.send(undefined)).to.equal(false);
+    expect(h.client.send(10n)).to.equal(false);
+    expect(h.world.sockets.last.sent).to.deep.equal(['{"a":1}', 'raw']);
+    expect(kinds(h)).to.deep.equal(['send-failed', 'send-failed', 'send-failed']);
+  });
+
+  it('parses json inbound, reports bad JSON with its text, and passes binary through', () => {
+    const h = opened({json: true});
+    const bytes = new ArrayBuffer(4);
+    h.world.sockets.last.receive('{"price":3}');
+    h.world.sockets.last.receive('{bad');
+    h.world.sockets.last.receive(bytes);
+    expect(h.messages).to.deep.equal([{price: 3}, bytes]);
+    expect(kinds(h)).to.deep.equal(['parse-error']);
+    expect(h.errors[0].data).to.equal('{bad');
+  });
+});
+
+describe('WsClient one socket', () => {
+  it('schedules one retry when error and close both fire', () => {
+    const h = opened();
+    h.world.sockets.last.error();
+    h.world.sockets.last.serverClose(1006);
+    expect(stateNames(h).filter((state) => state === 'reconnecting')).to.have.length(1);
+    h.world.clock.advance(500);
+    expect(h.world.sockets.all).to.have.length(2);
+  });
+
+  it('opens one socket when online arrives during a scheduled retry', () => {
+    const h = opened({heartbeatInterval: 0});
+    h.world.sockets.last.serverClose(1006);
+    h.world.signal('online');
+    h.world.sockets.last.open();
+    h.world.clock.advance(5000);
+    expect(h.world.sockets.all).to.have.length(2);
+  });
+
+  it('replaces a connecting socket when the url changes, ignoring the old one after', () => {
+    const h = setup();
+    h.client.connect();
+    const old = h.world.sockets.last;
+    h.client.configure({url: 'wss://other.example/'});
+    expect(old.closedWith).to.not.equal(undefined);
+    expect(h.world.sockets.last.url).to.equal('wss://other.example/');
+    old.open();
+    old.receive('stale');
+    old.serverClose(1006);
+    expect(h.client.state).to.equal('connecting');
+    expect(h.messages).to.deep.equal([]);
+  });
+
+  it('makes one socket for many connect() calls', () => {
+    const h = setup();
+    for (let i = 0; i < 100; i++) h.client.connect();
+    expect(h.world.sockets.all).to.have.length(1);
+  });
+
+  it('creates nothing later when closed during a pending retry', () => {
+    const h = opened();
+    h.world.sockets.last.serverClose(1006);
+    h.client.close();
+    h.world.clock.advance(60_000);
+    expect(h.world.sockets.all).to.have.length(1);
+    expect(h.world.clock.pending).to.equal(0);
+    expect(h.client.state).to.equal('closed');
+  });
+
+  it('leaves no socket and no timer after rapid connect/close cycles', () => {
+    const h = setup();
+    for (let i = 0; i < 1000; i++) {
+      h.client.connect();
+      if (i % 3 === 0) h.world.sockets.last.open();
+      h.client.close();
+    }
+    expect(h.world.sockets.live).to.equal(0);
+    expect(h.world.clock.pending).to.equal(0);
+  });
+
+  it('pause() closes the socket, clears every timer and keeps the queue', () => {
+    const h = opened();
+    h.world.sockets.last.serverClose(1006);
+    h.client.send('kept');
+    h.client.pause();
+    expect(h.client.state).to.equal('idle');
+    expect(h.world.clock.pending).to.equal(0);
+    expect(h.world.watchers).to.equal(0);
+    h.client.connect();
+    h.world.sockets.last.open();
+    expect(h.world.sockets.last.messages).to.deep.equal(['kept']);
+  });
+});
+
+describe('WsClient options', () => {
+  it('warns about an invalid value and keeps the default', () => {
+    const warn = console.warn;
+    const warnings: string[] = [];
+    console.warn = (message: string) => warnings.push(message);
+    try {
+      const h = setup({heartbeatInterval: -5, timeout: NaN, queueLimit: 1.5, stopCodes: '1000 x'});
+      expect(h.client.options.heartbeatInterval).to.equal(30_000);
+      expect(h.client.options.timeout).to.equal(10_000);
+      expect(h.client.options.queueLimit).to.equal(1000);
+      expect(h.client.options.stopCodes).to.deep.equal([
+        [1000, 1000],
+        [1008, 1008],
+      ]);
+    } finally {
+      console.warn = warn;
+    }
+    expect(warnings).to.have.length(4);
+    expect(warnings[0]).to.contain('heartbeatInterval');
+  });
+});
