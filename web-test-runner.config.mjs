@@ -86,8 +86,9 @@ export default {
   files: ['test/**/*.test.ts', '!test/**/*.node.test.*'],
   nodeResolve: true,
   rootDir: '.',
-  plugins: [esbuildPlugin({ts: true, target: 'es2022'}), wsRigPlugin()],
+  plugins: [esbuildPlugin({ts: true, target: 'es2022', tsconfig: 'tsconfig.json'}), wsRigPlugin()],
   browsers: [launcher()],
+  filterBrowserLogs: ({args}) => !String(args[0]).startsWith('Lit is in dev mode'),
   // WebKitWebDriver drives one session at a time; heartbeat timing is
   // measured, so the others also get a core each rather than a share.
   concurrency: engine === 'webkit' ? 1 : 2,

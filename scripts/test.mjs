@@ -1,6 +1,7 @@
-// The test command: finds (or installs) the browsers, starts what WebKit
-// needs, and runs the browser suite once per engine. BROWSERS=chromium,firefox
-// picks a subset; any other arguments go to the test runner (e.g. --files).
+// The test command: runs the engine's Node tests, then finds (or installs)
+// the browsers, starts what WebKit needs, and runs the browser suite once per
+// engine. BROWSERS=chromium,firefox picks a subset; other arguments go to the
+// browser test runner (e.g. --files), and then the Node tests are left out.
 import {spawn} from 'node:child_process';
 import {mkdtempSync, readFileSync, rmSync} from 'node:fs';
 import {connect, createServer} from 'node:net';
@@ -99,6 +100,40 @@ function runTestRunner(engine, env, resultsFile) {
   });
 }
 
+/** Node's own test runner over test/node: spec output for people, TAP in a file for the counts. */
+function runNodeTests(tapFile) {
+  return new Promise((resolve) => {
+    const child = spawn(
+      process.execPath,
+      [
+        '--test',
+        '--test-reporter=spec',
+        '--test-reporter-destination=stdout',
+        '--test-reporter=tap',
+        `--test-reporter-destination=${tapFile}`,
+        'test/node/',
+      ],
+      {stdio: 'inherit'},
+    );
+    child.once('exit', (code, signal) => resolve(signal ? 1 : code));
+  });
+}
+
+function readTapCounts(file) {
+  try {
+    const tap = readFileSync(file, 'utf8');
+    const count = (name) => Number(new RegExp(`^# ${name} (\\d+)$`, 'm').exec(tap)?.[1] ?? NaN);
+    const counts = {
+      passed: count('pass'),
+      failed: count('fail') + count('cancelled'),
+      skipped: count('skipped'),
+    };
+    return Object.values(counts).some(Number.isNaN) ? undefined : counts;
+  } catch {
+    return undefined;
+  }
+}
+
 function readCounts(file) {
   try {
     return JSON.parse(readFileSync(file, 'utf8'));
@@ -112,15 +147,33 @@ async function main() {
   const work = mkdtempSync(join(tmpdir(), 'ws-connection-test-'));
   const totals = {passed: 0, failed: 0, skipped: 0};
   const failures = [];
+  const tally = (name, counts, code) => {
+    if (!counts) {
+      failures.push(`${name}: the test runner reported no results (exit ${code})`);
+      return;
+    }
+    totals.passed += counts.passed;
+    totals.failed += counts.failed;
+    totals.skipped += counts.skipped;
+    console.log(`${name}: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`);
+    if (code !== 0) failures.push(`${name}: the test runner exited with ${code}`);
+    if (counts.passed === 0) failures.push(`${name}: no test passed`);
+  };
   try {
+    if (extraArgs.length === 0) {
+      console.log('\n=== node ===');
+      const tapFile = join(work, 'node.tap');
+      const code = await runNodeTests(tapFile);
+      tally('node', readTapCounts(tapFile), code);
+    }
+    const setUp = {
+      chromium: async () => ({env: {CHROME_PATH: paths.chromium.executable}, stop: async () => {}}),
+      firefox: async () => ({env: {FIREFOX_PATH: paths.firefox.executable}, stop: async () => {}}),
+      webkit: () => startWebKit(paths.webkit),
+    };
     for (const engine of requested) {
       console.log(`\n=== ${engine} ===`);
-      const envByEngine = {
-        chromium: () => ({env: {CHROME_PATH: paths.chromium.executable}, stop: async () => {}}),
-        firefox: () => ({env: {FIREFOX_PATH: paths.firefox.executable}, stop: async () => {}}),
-        webkit: () => startWebKit(paths.webkit),
-      };
-      const setup = await envByEngine[engine]();
+      const setup = await setUp[engine]();
       const resultsFile = join(work, `${engine}.json`);
       let code;
       try {
@@ -128,17 +181,7 @@ async function main() {
       } finally {
         await setup.stop();
       }
-      const counts = readCounts(resultsFile);
-      if (!counts) {
-        failures.push(`${engine}: the test runner reported no results (exit ${code})`);
-        continue;
-      }
-      totals.passed += counts.passed;
-      totals.failed += counts.failed;
-      totals.skipped += counts.skipped;
-      console.log(`${engine}: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`);
-      if (code !== 0) failures.push(`${engine}: the test runner exited with ${code}`);
-      if (counts.passed === 0) failures.push(`${engine}: no test passed`);
+      tally(engine, readCounts(resultsFile), code);
     }
   } finally {
     rmSync(work, {recursive: true, force: true});

@@ -163,6 +163,7 @@ export class WsConnection extends LitElement {
     });
     this.#client.on('message', (detail) => this.dispatchEvent(connectionEvent('ws-message', detail)));
     this.#client.on('error', (detail) => this.dispatchEvent(connectionEvent('ws-error', detail)));
+    this.#client.on('latency', () => this.requestUpdate());
   }
 
   /** `idle`, `connecting`, `open`, `reconnecting`, `offline` or `closed`; reflected as the `state` attribute. */

@@ -5,14 +5,19 @@
  * same engine runs in Node (give it a WebSocket) and under a fake clock.
  */
 
-/** The part of the WebSocket API the engine uses; the browser's, Node 22's and the `ws` package's all fit. */
+/**
+ * The part of the WebSocket API the engine uses; the browser's, Node 22's and
+ * the `ws` package's all fit. Handlers take `never` so that each
+ * implementation's own event types are accepted; the engine reads only
+ * `data`, `code` and `reason` from them.
+ */
 export interface SocketLike {
   readonly readyState: number;
   binaryType: string;
-  onopen: ((event: unknown) => void) | null;
-  onmessage: ((event: {data: unknown}) => void) | null;
-  onerror: ((event: unknown) => void) | null;
-  onclose: ((event: {code: number; reason: string}) => void) | null;
+  onopen: ((event: never) => void) | null;
+  onmessage: ((event: never) => void) | null;
+  onerror: ((event: never) => void) | null;
+  onclose: ((event: never) => void) | null;
   send(data: never): void;
   close(code?: number, reason?: string): void;
 }

@@ -66,6 +66,8 @@ export interface WsClientEventMap {
   state: StateChange;
   message: MessageDetail;
   error: ErrorDetail;
+  /** A ping was answered; `latency` is the round trip in ms. */
+  latency: {latency: number};
 }
 
 type Listener<K extends keyof WsClientEventMap> = (detail: WsClientEventMap[K]) => void;
@@ -76,7 +78,6 @@ const LATE_TIMER_SLACK = 1000;
 /** Close code the client uses when it gives a socket up (the browser allows 1000 and 3000–4999). */
 const CLOSE_NORMAL = 1000;
 const CLOSE_DEAD = 4000;
-const noop = () => {};
 
 /**
  * The connection engine: one WebSocket kept alive with heartbeats, backoff
@@ -97,6 +98,7 @@ export class WsClient {
     state: new Set(),
     message: new Set(),
     error: new Set(),
+    latency: new Set(),
   };
 
   #state: ConnectionState = ConnectionState.idle;
@@ -151,7 +153,7 @@ export class WsClient {
     return this.#options;
   }
 
-  /** Subscribes to `state`, `message` or `error`; returns the unsubscribe function. */
+  /** Subscribes to `state`, `message`, `error` or `latency`; returns the unsubscribe function. */
   on<K extends keyof WsClientEventMap>(type: K, listener: Listener<K>): () => void {
     const listeners = this.#listeners[type] as Set<Listener<K>>;
     listeners.add(listener);
@@ -309,10 +311,11 @@ export class WsClient {
     }
     socket.binaryType = this.#options.binaryType;
     socket.onopen = () => socket === this.#socket && this.#onOpen();
-    socket.onmessage = (event) => socket === this.#socket && this.#onMessage(event.data);
-    socket.onerror = (event) =>
+    socket.onmessage = (event: {data: unknown}) => socket === this.#socket && this.#onMessage(event.data);
+    socket.onerror = (event: unknown) =>
       socket === this.#socket && this.#emitError('socket-error', 'the WebSocket reported an error', event);
-    socket.onclose = (event) => socket === this.#socket && this.#onClose(event.code, event.reason);
+    socket.onclose = (event: {code: number; reason: string}) =>
+      socket === this.#socket && this.#onClose(event.code, event.reason);
     this.#socket = socket;
   }
 
@@ -342,8 +345,11 @@ export class WsClient {
     this.#lastReceived = now;
     this.#probeSentAt = undefined;
     if (data === this.#options.pongMessage) {
-      if (this.#pingSentAt !== undefined) this.#latency = now - this.#pingSentAt;
-      this.#pingSentAt = undefined;
+      if (this.#pingSentAt !== undefined) {
+        this.#latency = now - this.#pingSentAt;
+        this.#pingSentAt = undefined;
+        this.#emit('latency', {latency: this.#latency});
+      }
       return;
     }
     if (this.#options.json && typeof data === 'string') {
@@ -463,21 +469,23 @@ export class WsClient {
     this.#clearTimer('heartbeat');
     const {heartbeatInterval, timeout} = this.#options;
     if (this.#state !== ConnectionState.open || heartbeatInterval <= 0) return;
-    this.#heartbeatDueAt =
-      this.#probeSentAt !== undefined
-        ? this.#probeSentAt + timeout
-        : Math.min(this.#lastSent, this.#lastReceived) + heartbeatInterval;
+    this.#heartbeatDueAt = this.#probeSentAt !== undefined ? this.#probeSentAt + timeout : this.#nextPingAt();
     const wait = Math.max(0, this.#heartbeatDueAt - this.#env.now());
     this.#setTimer('heartbeat', wait, () => this.#onHeartbeatTimer());
   }
 
+  /** A ping is due once `heartbeatInterval` passed without sending, or without receiving. */
+  #nextPingAt(): number {
+    return Math.min(this.#lastSent, this.#lastReceived) + this.#options.heartbeatInterval;
+  }
+
   #onHeartbeatTimer(): void {
     const now = this.#env.now();
-    const {heartbeatInterval, timeout} = this.#options;
+    const {timeout} = this.#options;
     if (this.#probeSentAt === undefined) {
       // Traffic since arming may have moved the next ping later; the timer is
       // only re-armed here, never on each message, to keep messages cheap.
-      if (now >= Math.min(this.#lastSent, this.#lastReceived) + heartbeatInterval) this.#probe();
+      if (now >= this.#nextPingAt()) this.#probe();
       else this.#armHeartbeat();
       return;
     }
@@ -537,14 +545,14 @@ export class WsClient {
     }
   }
 
-  /** Forgets the current socket without closing it (it closed by itself). */
+  /**
+   * Forgets the current socket without closing it (it closed by itself). Its
+   * handlers stay: they check identity and ignore a socket that is not the
+   * current one, and the `ws` package throws on an error with no listener.
+   */
   #detach(): void {
-    const socket = this.#socket;
-    if (!socket) return;
+    if (!this.#socket) return;
     this.#socket = undefined;
-    socket.onopen = socket.onmessage = socket.onclose = null;
-    // Some implementations (the `ws` package) throw when an error has no listener.
-    socket.onerror = noop;
     this.#clearTimer('connect');
     this.#clearTimer('heartbeat');
     this.#clearTimer('stable');

@@ -203,11 +203,15 @@ describe('WsClient heartbeat', () => {
 
   it('swallows the pong and records the round trip', () => {
     const h = opened();
+    const latencies: number[] = [];
+    h.client.on('latency', ({latency}) => latencies.push(latency));
     h.world.clock.advance(1000);
     h.world.clock.advance(42);
     h.world.sockets.last.receive('pong');
+    h.world.sockets.last.receive('pong');
     expect(h.messages).to.deep.equal([]);
     expect(h.client.latency).to.equal(42);
+    expect(latencies, 'an unasked pong measures nothing').to.deep.equal([42]);
   });
 
   it('declares the connection dead at interval + timeout with no reply, closing the socket itself', () => {

@@ -66,9 +66,9 @@ export class FakeSocket implements SocketLike {
 
   readyState = FakeSocket.CONNECTING;
   binaryType = 'blob';
-  onopen: ((event: unknown) => void) | null = null;
+  onopen: ((event: object) => void) | null = null;
   onmessage: ((event: {data: unknown}) => void) | null = null;
-  onerror: ((event: unknown) => void) | null = null;
+  onerror: ((event: object) => void) | null = null;
   onclose: ((event: {code: number; reason: string}) => void) | null = null;
   readonly sent: unknown[] = [];
   /** How the client closed it, if it did. */

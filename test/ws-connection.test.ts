@@ -1,0 +1,200 @@
+// The element in each browser against the real server rig.
+import {expect, fixture, html, oneEvent} from '@open-wc/testing';
+import '../src/index.js';
+import type {WsConnection} from '../src/ws-connection.js';
+import {Rig, until} from './support/rig.js';
+
+let rig: Rig;
+
+async function connected(markup: ReturnType<typeof html>): Promise<WsConnection> {
+  const el = await fixture<WsConnection>(markup);
+  await until(() => el.state === 'open', {message: 'open'});
+  return el;
+}
+
+const statusOf = (el: WsConnection) => el.shadowRoot!.querySelector('[part="status"]') as HTMLElement;
+
+describe('<ws-connection>', () => {
+  beforeEach(async () => {
+    rig = await Rig.start();
+  });
+
+  afterEach(async () => {
+    for (const el of document.querySelectorAll('ws-connection')) el.close();
+    await Rig.stopAll();
+  });
+
+  it('is defined once, and a second definition attempt is tolerated', async () => {
+    const {WsConnection} = await import('../src/ws-connection.js');
+    expect(customElements.get('ws-connection')).to.equal(WsConnection);
+    await import(`../src/define.ts?again=${Date.now()}`);
+    expect(customElements.get('ws-connection')).to.equal(WsConnection);
+  });
+
+  it('connects on insertion, reflects state, and fires bubbling, composed ws-state events', async () => {
+    const seen: string[] = [];
+    const listener = (event: Event) => {
+      const {detail, bubbles, composed} = event as CustomEvent;
+      if (bubbles && composed) seen.push(`${detail.previousState}→${detail.state}`);
+    };
+    document.addEventListener('ws-state', listener);
+    try {
+      const el = await connected(html`<ws-connection url=${rig.url}></ws-connection>`);
+      expect(el.getAttribute('state')).to.equal('open');
+      expect(seen).to.deep.equal(['idle→connecting', 'connecting→open']);
+    } finally {
+      document.removeEventListener('ws-state', listener);
+    }
+  });
+
+  it('dispatches ws-message with the data, parsed with json', async () => {
+    const el = await connected(html`<ws-connection url=${rig.url} json></ws-connection>`);
+    const message = oneEvent(el, 'ws-message');
+    expect(el.send({n: 1})).to.equal(true);
+    expect((await message).detail.data).to.deep.equal({n: 1});
+  });
+
+  it('reads every attribute as its option', async () => {
+    const el = await connected(
+      html`<ws-connection
+        url=${rig.url}
+        heartbeat-interval="150"
+        timeout="300"
+        ping-message="hb?"
+        pong-message="hb!"
+        reconnect-delay="50"
+        max-reconnect-delay="200"
+        max-retries="7"
+        stop-codes="4000-4099"
+        queue-limit="3"
+        binary-type="arraybuffer"
+      ></ws-connection>`,
+    );
+    expect([
+      el.heartbeatInterval,
+      el.timeout,
+      el.reconnectDelay,
+      el.maxReconnectDelay,
+      el.maxRetries,
+    ]).to.deep.equal([150, 300, 50, 200, 7]);
+    await until(async () => (await rig.received()).includes('hb?'), {message: 'custom ping'});
+    const binary = oneEvent(el, 'ws-message');
+    await rig.send('bytes', true);
+    expect((await binary).detail.data).to.be.instanceOf(ArrayBuffer);
+    await rig.closeClients(4010, 'custom stop');
+    await until(() => el.state === 'closed');
+  });
+
+  it('warns about an invalid attribute and keeps working with the default', async () => {
+    const warn = console.warn;
+    const warnings: string[] = [];
+    console.warn = (message: string) => warnings.push(message);
+    try {
+      await connected(
+        html`<ws-connection url=${rig.url} heartbeat-interval="soon" stop-codes="1000 nope"></ws-connection>`,
+      );
+    } finally {
+      console.warn = warn;
+    }
+    expect(warnings.join('\n')).to.contain('heartbeatInterval').and.to.contain('stopCodes');
+  });
+
+  it('reports an invalid url as ws-error and opens nothing', async () => {
+    const el = document.createElement('ws-connection');
+    el.url = 'ftp://nope.example/';
+    const error = oneEvent(el, 'ws-error');
+    document.body.append(el);
+    expect((await error).detail.kind).to.equal('invalid-url');
+    expect(el.state).to.equal('idle');
+    el.remove();
+  });
+
+  it('does not connect with manual until connect()', async () => {
+    const el = await fixture<WsConnection>(html`<ws-connection manual url=${rig.url}></ws-connection>`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(el.state).to.equal('idle');
+    expect((await rig.status()).accepted).to.equal(0);
+    el.connect();
+    await until(() => el.state === 'open');
+  });
+
+  it('reconnects to a new url', async () => {
+    const other = await Rig.start();
+    const el = await connected(html`<ws-connection url=${rig.url}></ws-connection>`);
+    el.url = other.url;
+    await until(async () => (await other.status()).open === 1, {message: 'open at the new server'});
+    await until(async () => (await rig.status()).open === 0, {message: 'gone from the old one'});
+    expect(el.state).to.equal('open');
+  });
+
+  it('returns false and explains when sending while closed', async () => {
+    const el = await connected(html`<ws-connection url=${rig.url}></ws-connection>`);
+    el.close();
+    const error = oneEvent(el, 'ws-error');
+    expect(el.send('late')).to.equal(false);
+    expect((await error).detail.kind).to.equal('send-failed');
+  });
+
+  it('closes its socket and clears its timers when removed; re-insertion reconnects', async () => {
+    const el = await connected(html`<ws-connection url=${rig.url} heartbeat-interval="100"></ws-connection>`);
+    const parent = el.parentElement!;
+    el.remove();
+    await until(async () => (await rig.status()).open === 0, {message: 'socket closed at the server'});
+    expect(el.state).to.equal('idle');
+    const received = (await rig.received()).length;
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect((await rig.received()).length, 'no heartbeat after removal').to.equal(received);
+    parent.append(el);
+    await until(() => el.state === 'open');
+    expect((await rig.status()).accepted).to.equal(2);
+  });
+
+  it('keeps the connection when moved within the document in one task', async () => {
+    const el = await connected(html`<ws-connection url=${rig.url}></ws-connection>`);
+    const elsewhere = document.createElement('div');
+    document.body.append(elsewhere);
+    elsewhere.append(el);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(el.state).to.equal('open');
+    expect(await rig.status()).to.include({accepted: 1, open: 1});
+    elsewhere.remove();
+  });
+
+  describe('status area', () => {
+    it('names the state in a role=status part, with latency while open', async () => {
+      const el = await connected(
+        html`<ws-connection url=${rig.url} heartbeat-interval="100"></ws-connection>`,
+      );
+      const status = statusOf(el);
+      expect(status.getAttribute('role')).to.equal('status');
+      await until(() => el.latency !== undefined);
+      await el.updateComplete;
+      await until(() => /Connected · \d+ ms/.test(status.textContent ?? ''), {message: 'latency shown'});
+    });
+
+    it('counts down while reconnecting', async () => {
+      const el = await connected(html`<ws-connection url=${rig.url} reconnect-delay="5000"></ws-connection>`);
+      await rig.kill();
+      await until(() => el.state === 'reconnecting');
+      await el.updateComplete;
+      expect(statusOf(el).textContent).to.match(/Reconnecting, attempt 1 in \d s/);
+    });
+
+    it('is replaced by slot="status" content and hidden by hide-status', async () => {
+      const el = await connected(
+        html`<ws-connection url=${rig.url}><span slot="status">custom</span></ws-connection>`,
+      );
+      const slot = statusOf(el).querySelector('slot[name="status"]') as HTMLSlotElement;
+      expect(slot.assignedElements().map((node) => node.textContent)).to.deep.equal(['custom']);
+      el.hideStatus = true;
+      await el.updateComplete;
+      expect(el.hasAttribute('hide-status')).to.equal(true);
+      expect(getComputedStyle(statusOf(el)).display).to.equal('none');
+    });
+
+    it('passes an accessibility check', async () => {
+      const el = await connected(html`<ws-connection url=${rig.url}>Live prices</ws-connection>`);
+      await expect(el).to.be.accessible();
+    });
+  });
+});
