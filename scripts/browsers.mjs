@@ -73,7 +73,7 @@ function aptInstall(packages) {
 }
 
 /** Returns the paths of each requested engine, installing what is missing where possible. */
-export function ensureBrowsers(names, {install = aptInstall} = {}) {
+export function ensureBrowsers(names, {install = aptInstall, canInstall = canInstallWithApt} = {}) {
   const result = {};
   const problems = [];
   for (const name of names) {
@@ -83,7 +83,7 @@ export function ensureBrowsers(names, {install = aptInstall} = {}) {
       continue;
     }
     let {found, missing} = locateAll(engine);
-    if (missing.length && canInstallWithApt()) {
+    if (missing.length && canInstall()) {
       console.log(`[browsers] ${name}: installing ${engine.packages.join(' ')} from Debian's packages`);
       install(engine.packages);
       ({found, missing} = locateAll(engine));

@@ -25,12 +25,20 @@ export function resolveSocketUrl(input: string, base?: string): string | undefin
   return url.href;
 }
 
-/** The URL without its query string and fragment, where tokens often live: fit for a log. */
+/**
+ * The URL without credentials, query string and fragment, where tokens live:
+ * fit for a log or an error message. Text that does not parse as a URL is cut
+ * at its first `?` or `#` instead.
+ */
 export function redactUrl(url: string): string {
   try {
     const parsed = new URL(url);
-    return `${parsed.protocol}//${parsed.host}${parsed.pathname}${parsed.search ? '?…' : ''}`;
+    const base = parsed.host
+      ? `${parsed.protocol}//${parsed.host}${parsed.pathname}`
+      : `${parsed.protocol}${parsed.pathname}`;
+    return `${base}${parsed.search ? '?…' : ''}`;
   } catch {
-    return '(unparseable url)';
+    const cut = url.search(/[?#]/);
+    return cut === -1 ? url : `${url.slice(0, cut)}${url[cut] === '?' ? '?…' : ''}`;
   }
 }

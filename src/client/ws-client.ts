@@ -287,7 +287,8 @@ export class WsClient {
     const provided = this.#options.urlProvider !== undefined;
     const url = typeof raw === 'string' ? resolveSocketUrl(raw, this.#env.baseUrl()) : undefined;
     if (!url) {
-      const message = `${typeof raw === 'string' ? `"${raw}"` : String(raw)} is not a ws:, wss:, http: or https: URL, nor a path beginning with /, ./ or ../`;
+      const shown = typeof raw === 'string' ? `"${redactUrl(raw)}"` : String(raw);
+      const message = `${shown} is not a ws:, wss:, http: or https: URL, nor a path beginning with /, ./ or ../`;
       if (provided) this.#attemptFailed('invalid-url', message);
       else this.#giveUp('invalid-url', message);
       return;

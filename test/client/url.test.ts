@@ -47,6 +47,12 @@ describe('redactUrl', () => {
     expect(redactUrl('wss://a.example/ws')).to.equal('wss://a.example/ws');
   });
 
+  it('cuts text that is not a URL at its query', () => {
+    expect(redactUrl('ws/path?token=secret')).to.equal('ws/path?…');
+    expect(redactUrl('not a url#frag')).to.equal('not a url');
+    expect(redactUrl('javascript:alert(1)?x')).to.equal('javascript:alert(1)?…');
+  });
+
   it('hides credentials in the authority', () => {
     expect(redactUrl('wss://user:password@a.example/ws')).to.equal('wss://a.example/ws');
   });

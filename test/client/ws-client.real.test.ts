@@ -1,7 +1,13 @@
 // The engine against the real server rig, in each browser: real sockets,
 // real timers, real faults.
 import {expect} from '@open-wc/testing';
-import {type ErrorDetail, type StateChange, WsClient, type WsClientOptions} from '../../src/client/index.js';
+import {
+  type Environment,
+  type ErrorDetail,
+  type StateChange,
+  WsClient,
+  type WsClientOptions,
+} from '../../src/client/index.js';
 import {Rig, until} from '../support/rig.js';
 
 /** Real browser sockets, counted: creating one while another is connecting or open is a failure. */
@@ -36,7 +42,7 @@ interface Harness {
 let rig: Rig;
 let harnesses: Harness[] = [];
 
-function client(options: Partial<WsClientOptions>): Harness {
+function client(options: Partial<WsClientOptions>, environment: Partial<Environment> = {}): Harness {
   const tracker = trackedWebSocket();
   const client = new WsClient(
     {
@@ -47,7 +53,7 @@ function client(options: Partial<WsClientOptions>): Harness {
       maxReconnectDelay: 400,
       ...options,
     },
-    {WebSocket: tracker.TrackedWebSocket},
+    {WebSocket: tracker.TrackedWebSocket, ...environment},
   );
   const h: Harness = {
     client,
@@ -171,10 +177,11 @@ describe('WsClient against a real server', () => {
     const h = client({});
     h.client.connect();
     await h.reached('open');
-    await rig.closeClients(1012, 'service restart');
+    // An application code: WebKit turns some registered codes (1012) into 1006.
+    await rig.closeClients(4321, 'service restart');
     await h.reached('reconnecting');
     expect(h.states.find((s) => s.state === 'reconnecting')).to.deep.include({
-      code: 1012,
+      code: 4321,
       reason: 'service restart',
     });
     await until(async () => (await rig.status()).accepted === 2);
@@ -229,5 +236,79 @@ describe('WsClient against a real server', () => {
     await until(async () => (await rig.status()).open === 0);
     await sleep(500);
     expect((await rig.status()).accepted).to.equal(1);
+  });
+
+  describe('page lifecycle', () => {
+    /**
+     * A retry far enough away that only the lifecycle event can explain a
+     * prompt reconnect. The connect timeout is generous: after a dropped
+     * connection Firefox delays the next one to the same host (RFC 6455 §7.2.3).
+     */
+    const slowRetry = () =>
+      client(
+        {reconnectDelay: 20_000, maxReconnectDelay: 20_000, heartbeatInterval: 0, timeout: 5000},
+        {random: () => 0.99},
+      );
+
+    async function downAndWaiting(h: Harness) {
+      h.client.connect();
+      await h.reached('open');
+      await rig.kill();
+      await h.reached('reconnecting');
+      expect(h.client.nextRetryAt! - Date.now(), 'the scheduled retry is far away').to.be.greaterThan(15_000);
+      await rig.revive();
+    }
+
+    it('waits while offline, and connects at once when online', async () => {
+      const h = slowRetry();
+      await downAndWaiting(h);
+      window.dispatchEvent(new Event('offline'));
+      expect(h.client.state).to.equal('offline');
+      expect(h.client.nextRetryAt).to.equal(undefined);
+      await sleep(300);
+      expect((await rig.status()).accepted).to.equal(1);
+      const sockets = h.tracker.sockets.length;
+      window.dispatchEvent(new Event('online'));
+      expect(h.tracker.sockets.length, 'an attempt at once').to.equal(sockets + 1);
+      await until(() => h.client.state === 'open', {timeout: 5000, message: 'open after online'});
+    });
+
+    it('probes an open connection on offline and keeps it when the server answers', async () => {
+      const h = client({heartbeatInterval: 10_000, timeout: 500});
+      h.client.connect();
+      await h.reached('open');
+      await rig.takeReceived();
+      window.dispatchEvent(new Event('offline'));
+      await until(async () => (await rig.received()).includes('ping'), {message: 'a probe'});
+      await sleep(700);
+      expect(h.client.state).to.equal('open');
+      expect(h.errors).to.deep.equal([]);
+    });
+
+    it('attempts at once when the page becomes visible during a retry wait', async () => {
+      expect(document.visibilityState, 'the test page is visible').to.equal('visible');
+      const h = slowRetry();
+      await downAndWaiting(h);
+      const sockets = h.tracker.sockets.length;
+      document.dispatchEvent(new Event('visibilitychange'));
+      expect(h.tracker.sockets.length, 'an attempt at once').to.equal(sockets + 1);
+      await until(() => h.client.state === 'open', {timeout: 5000, message: 'open after visible'});
+    });
+
+    it('closes cleanly on pagehide and reconnects on pageshow from the back/forward cache', async () => {
+      const h = client({});
+      h.client.connect();
+      await h.reached('open');
+      window.dispatchEvent(new PageTransitionEvent('pagehide', {persisted: true}));
+      expect(h.client.state).to.equal('idle');
+      await until(async () => (await rig.status()).open === 0, {message: 'closed at the server'});
+      h.client.send('while hidden');
+      window.dispatchEvent(new PageTransitionEvent('pageshow', {persisted: true}));
+      await until(async () => (await rig.received()).includes('while hidden'), {
+        message: 'reconnected and flushed',
+      });
+      expect(h.client.state).to.equal('open');
+      expect((await rig.status()).accepted).to.equal(2);
+    });
   });
 });

@@ -163,6 +163,12 @@ describe('WsClient URLs', () => {
     expect(h.client.state).to.equal('closed');
   });
 
+  it('keeps the query string out of invalid-url messages', () => {
+    const h = setup({url: 'ftp://files.example/x?token=secret'});
+    h.client.connect();
+    expect(h.errors[0].message).to.contain('ftp://files.example/x?…').and.not.contain('secret');
+  });
+
   it('never logs a query string', () => {
     const lines: string[] = [];
     const h = opened({url: 'wss://server.example/ws?token=secret#frag', debug: (line) => lines.push(line)});
