@@ -42,7 +42,11 @@ export default tseslint.config(
     languageOptions: {sourceType: 'commonjs'},
   },
   {
-    files: ['test/**/*.ts', 'demo/**/*.js', 'bench/**/*.js'],
+    files: ['examples/**/*.{js,jsx}'],
+    languageOptions: {globals: {...globals.browser}, parserOptions: {ecmaFeatures: {jsx: true}}},
+  },
+  {
+    files: ['test/**/*.ts', 'demo/**/*.js', 'bench/**/*.js', 'test/**/*.js'],
     languageOptions: {globals: {...globals.browser, ...globals.mocha}},
   },
   prettier,

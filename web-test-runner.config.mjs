@@ -1,11 +1,14 @@
 // Runs the browser tests in one engine, chosen by WTR_BROWSER (scripts/test.mjs
 // sets it, with the paths it found); alone, it runs Chromium at its usual path.
-import {writeFileSync} from 'node:fs';
+import {readFileSync, writeFileSync} from 'node:fs';
+import rollupReplace from '@rollup/plugin-replace';
 import {esbuildPlugin} from '@web/dev-server-esbuild';
+import {fromRollup} from '@web/dev-server-rollup';
 import {defaultReporter, summaryReporter} from '@web/test-runner';
 import {chromeLauncher} from '@web/test-runner-chrome';
 import {puppeteerLauncher} from '@web/test-runner-puppeteer';
 import {webdriverLauncher} from '@web/test-runner-webdriver';
+import {reactEsmPlugin} from './test/support/react-esm-plugin.mjs';
 import {wsRigPlugin} from './test/support/rig-plugin.mjs';
 
 const engine = process.env.WTR_BROWSER ?? 'chromium';
@@ -40,6 +43,12 @@ function launcher() {
         browser: 'firefox',
         executablePath: process.env.FIREFOX_PATH ?? '/usr/bin/firefox-esr',
         headless: true,
+        // As for Chromium: a test page in a background tab must keep its timers.
+        extraPrefsFirefox: {
+          'dom.min_background_timeout_value': 0,
+          'dom.min_background_timeout_value_without_budget_throttling': 0,
+          'dom.timeout.enable_budget_timer_throttling': false,
+        },
       },
     });
   }
@@ -58,6 +67,27 @@ function launcher() {
   }
   throw new Error(`unknown WTR_BROWSER ${engine}`);
 }
+
+/**
+ * Resolves `ws-connection` and `ws-connection/…` (as the examples import
+ * them) through the package's own `exports` map to the built files, which
+ * is what a user's bundler or CDN would give them.
+ */
+function packageSelfReference() {
+  const {name, exports} = JSON.parse(readFileSync('package.json', 'utf8'));
+  return {
+    name: 'package-self-reference',
+    resolveImport({source}) {
+      if (source !== name && !source.startsWith(`${name}/`)) return undefined;
+      const entry = exports[source === name ? '.' : `.${source.slice(name.length)}`];
+      if (!entry) throw new Error(`${source} is not exported by package.json`);
+      return `/${(entry.default ?? entry).replace(/^\.\//, '')}`;
+    },
+  };
+}
+
+// Vue's ES module build expects a bundler to replace process.env.NODE_ENV.
+const replace = fromRollup(rollupReplace);
 
 /** Writes pass/fail/skip counts where scripts/test.mjs can add them up. */
 function countingReporter(file) {
@@ -86,7 +116,17 @@ export default {
   files: ['test/**/*.test.ts', '!test/**/*.node.test.*'],
   nodeResolve: true,
   rootDir: '.',
-  plugins: [esbuildPlugin({ts: true, target: 'es2022', tsconfig: 'tsconfig.json'}), wsRigPlugin()],
+  plugins: [
+    packageSelfReference(),
+    reactEsmPlugin(),
+    replace({
+      include: ['**/node_modules/vue/**', '**/node_modules/@vue/**'],
+      preventAssignment: true,
+      'process.env.NODE_ENV': JSON.stringify('development'),
+    }),
+    esbuildPlugin({ts: true, jsx: true, target: 'es2022', tsconfig: 'tsconfig.json'}),
+    wsRigPlugin(),
+  ],
   browsers: [launcher()],
   filterBrowserLogs: ({args}) => !String(args[0]).startsWith('Lit is in dev mode'),
   // WebKitWebDriver drives one session at a time; heartbeat timing is

@@ -7,6 +7,8 @@ export interface StatusInput {
   nextRetryAt: number | undefined;
   /** Epoch ms, for the countdown. */
   now: number;
+  /** The close that ended the connection, when it is `closed`. */
+  close?: {code?: number; reason?: string} | undefined;
 }
 
 const WORDS: Record<ConnectionState, string> = {
@@ -19,14 +21,15 @@ const WORDS: Record<ConnectionState, string> = {
 };
 
 /**
- * The words of the status area: the state, the latency while open, and while
- * reconnecting the attempt and a countdown (apart, as it changes each second).
+ * The words of the status area: the state, the latency while open, the code
+ * and reason of an unusual close, and while reconnecting the attempt and a
+ * countdown (apart, as it changes each second).
  *
  * @example
  * statusText({state: 'reconnecting', attempt: 2, nextRetryAt: now + 2500, now, latency: undefined});
  * // {text: 'Reconnecting, attempt 2', countdown: ' in 3 s'}
  */
-export function statusText({state, attempt, latency, nextRetryAt, now}: StatusInput): {
+export function statusText({state, attempt, latency, nextRetryAt, now, close}: StatusInput): {
   text: string;
   countdown?: string;
 } {
@@ -36,6 +39,9 @@ export function statusText({state, attempt, latency, nextRetryAt, now}: StatusIn
   if (state === 'reconnecting') {
     const seconds = nextRetryAt === undefined ? 0 : Math.max(0, Math.ceil((nextRetryAt - now) / 1000));
     return {text: `${WORDS.reconnecting}, attempt ${attempt}`, countdown: ` in ${seconds} s`};
+  }
+  if (state === 'closed' && close?.code !== undefined && close.code !== 1000) {
+    return {text: `${WORDS.closed} (${close.code}${close.reason ? `: ${close.reason}` : ''})`};
   }
   return {text: WORDS[state]};
 }

@@ -1,12 +1,16 @@
 import {css, html, LitElement, nothing, type PropertyValues} from 'lit';
 import {property, state} from 'lit/decorators.js';
 import {numberAttribute} from './attributes.js';
-import {DEFAULT_OPTIONS, type WsClientOptions} from './client/options.js';
+import type {WsClientOptions} from './client/options.js';
 import {ConnectionState, WsClient} from './client/ws-client.js';
 import {connectionEvent} from './events.js';
 import {statusText} from './status-text.js';
 
-/** Element properties that are engine options of the same name. */
+/**
+ * Element properties that are engine options of the same name. Their defaults
+ * are written out below, where the manifest analyzer can read them; a test
+ * keeps them equal to the engine's.
+ */
 const OPTION_PROPERTIES = [
   'url',
   'urlProvider',
@@ -97,35 +101,35 @@ export class WsConnection extends LitElement {
 
   /** ms without sending or receiving after which a ping goes out; `0` turns heartbeats off. */
   @property({attribute: 'heartbeat-interval', converter: numberAttribute})
-  heartbeatInterval: number = DEFAULT_OPTIONS.heartbeatInterval;
+  heartbeatInterval = 30_000;
 
   /** ms to wait for anything after a ping before the connection is declared dead; also the longest a connect attempt may take. */
-  @property({converter: numberAttribute}) timeout: number = DEFAULT_OPTIONS.timeout;
+  @property({converter: numberAttribute}) timeout = 10_000;
 
   /** The heartbeat payload. */
-  @property({attribute: 'ping-message'}) pingMessage: string = DEFAULT_OPTIONS.pingMessage;
+  @property({attribute: 'ping-message'}) pingMessage = 'ping';
 
   /** An inbound message equal to this is a heartbeat reply and is not dispatched as `ws-message`. */
-  @property({attribute: 'pong-message'}) pongMessage: string = DEFAULT_OPTIONS.pongMessage;
+  @property({attribute: 'pong-message'}) pongMessage = 'pong';
 
   /** ms: base delay of the first retry; it doubles with each retry, with jitter. */
   @property({attribute: 'reconnect-delay', converter: numberAttribute})
-  reconnectDelay: number = DEFAULT_OPTIONS.reconnectDelay;
+  reconnectDelay = 1000;
 
   /** ms: cap on the retry delay. */
   @property({attribute: 'max-reconnect-delay', converter: numberAttribute})
-  maxReconnectDelay: number = DEFAULT_OPTIONS.maxReconnectDelay;
+  maxReconnectDelay = 30_000;
 
   /** Retries after which the element stops (`closed`, `ws-error` kind `retries-exhausted`); `0` never reconnects. */
   @property({attribute: 'max-retries', converter: numberAttribute})
-  maxRetries: number = DEFAULT_OPTIONS.maxRetries;
+  maxRetries = Infinity;
 
   /** Server close codes after which no retry is made: `1000 1008 4000-4099`. */
   @property({attribute: 'stop-codes'}) stopCodes = '1000 1008';
 
   /** Messages held while not open; beyond it `send()` returns false. */
   @property({attribute: 'queue-limit', converter: numberAttribute})
-  queueLimit: number = DEFAULT_OPTIONS.queueLimit;
+  queueLimit = 1000;
 
   /** Parse inbound text as JSON into `detail.data`; `send(object)` serialises. */
   @property({type: Boolean}) json = false;
@@ -152,10 +156,13 @@ export class WsConnection extends LitElement {
   /** `connect()` was called: re-insertion reconnects even with `manual`. */
   #started = false;
   #countdown: ReturnType<typeof setInterval> | undefined;
+  /** Code and reason of the close behind the current state, shown while `closed`. */
+  #lastClose: {code?: number; reason?: string | undefined} | undefined;
 
   constructor() {
     super();
     this.#client.on('state', (detail) => {
+      this.#lastClose = detail.code === undefined ? undefined : {code: detail.code, reason: detail.reason};
       this.#reflectState();
       this.#tickWhileReconnecting();
       this.requestUpdate();
@@ -260,6 +267,7 @@ export class WsConnection extends LitElement {
       latency: this.latency,
       nextRetryAt: this.nextRetryAt,
       now: this.now,
+      close: this.#lastClose,
     });
     // The countdown changes every second: hidden from assistive technology so
     // the live region announces the state, not each tick.

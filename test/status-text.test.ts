@@ -15,6 +15,16 @@ describe('statusText', () => {
     expect(statusText({...base, state: 'open', latency: 41.6}).text).to.equal('Connected · 42 ms');
   });
 
+  it('gives the code and reason of an unusual close', () => {
+    expect(statusText({...base, state: 'closed', close: {code: 1008, reason: 'policy'}}).text).to.equal(
+      'Closed (1008: policy)',
+    );
+    expect(statusText({...base, state: 'closed', close: {code: 4001}}).text).to.equal('Closed (4001)');
+    expect(statusText({...base, state: 'closed', close: {code: 1000, reason: 'bye'}}).text).to.equal(
+      'Closed',
+    );
+  });
+
   it('counts down to the next attempt while reconnecting, rounding up', () => {
     expect(statusText({...base, state: 'reconnecting', attempt: 2, nextRetryAt: 12_100})).to.deep.equal({
       text: 'Reconnecting, attempt 2',

@@ -54,6 +54,26 @@ describe('<ws-connection>', () => {
     expect((await message).detail.data).to.deep.equal({n: 1});
   });
 
+  it('has the engine’s defaults', async () => {
+    const {DEFAULT_OPTIONS, formatCodeRanges} = await import('../src/client/index.js');
+    const el = document.createElement('ws-connection');
+    for (const name of [
+      'heartbeatInterval',
+      'timeout',
+      'pingMessage',
+      'pongMessage',
+      'reconnectDelay',
+      'maxReconnectDelay',
+      'maxRetries',
+      'queueLimit',
+      'json',
+      'binaryType',
+    ] as const) {
+      expect(el[name], name).to.equal(DEFAULT_OPTIONS[name]);
+    }
+    expect(el.stopCodes).to.equal(formatCodeRanges(DEFAULT_OPTIONS.stopCodes));
+  });
+
   it('reads every attribute as its option', async () => {
     const el = await connected(
       html`<ws-connection
@@ -190,6 +210,18 @@ describe('<ws-connection>', () => {
       await el.updateComplete;
       expect(el.hasAttribute('hide-status')).to.equal(true);
       expect(getComputedStyle(statusOf(el)).display).to.equal('none');
+    });
+
+    it('shows the server’s close reason as text, never as markup', async () => {
+      const el = await connected(html`<ws-connection url=${rig.url}></ws-connection>`);
+      const reason = '<img src=x onerror="window.__injected=1"><b>bold</b>';
+      await rig.closeClients(1008, reason);
+      await until(() => el.state === 'closed');
+      await el.updateComplete;
+      const status = statusOf(el);
+      expect(status.textContent).to.contain(`Closed (1008: ${reason})`);
+      expect(status.querySelector('img, b')).to.equal(null);
+      expect((window as {__injected?: number}).__injected).to.equal(undefined);
     });
 
     it('passes an accessibility check', async () => {

@@ -1,0 +1,74 @@
+// The CDN bundle as a plain page uses it: one script tag, no build step, a
+// strict Content-Security-Policy, against the real server.
+import {expect} from '@open-wc/testing';
+import type {WsConnection} from '../src/ws-connection.js';
+import {Rig, until} from './support/rig.js';
+
+type PageWindow = Window & typeof globalThis & {cspViolations: string[]};
+
+async function openPage(src: string): Promise<{win: PageWindow; frame: HTMLIFrameElement}> {
+  const frame = document.createElement('iframe');
+  const loaded = new Promise((resolve) => frame.addEventListener('load', resolve, {once: true}));
+  frame.src = src;
+  document.body.append(frame);
+  await loaded;
+  const win = frame.contentWindow as PageWindow;
+  await until(() => win.customElements.get('ws-connection') !== undefined, {
+    message: 'the bundle defined the tag',
+  });
+  return {win, frame};
+}
+
+describe('CDN bundle in a plain page under a strict CSP', () => {
+  let rig: Rig;
+  let frame: HTMLIFrameElement | undefined;
+
+  beforeEach(async () => {
+    rig = await Rig.start();
+  });
+  afterEach(async () => {
+    frame?.remove();
+    await Rig.stopAll();
+  });
+
+  it('connects, delivers messages, keeps a heartbeat and reconnects, with no CSP violation', async () => {
+    const page = await openPage('/test/cdn/csp.html');
+    frame = page.frame;
+    const el = page.win.document.querySelector('ws-connection') as WsConnection;
+    expect(el.shadowRoot, 'rendered by the bundled Lit').to.not.equal(null);
+    const messages: unknown[] = [];
+    el.addEventListener('ws-message', (event) => messages.push(event.detail.data));
+
+    el.url = rig.url;
+    el.connect();
+    await until(() => el.state === 'open', {message: 'open'});
+    expect(el.getAttribute('state')).to.equal('open');
+
+    el.send('through the bundle');
+    await until(() => messages.length === 1);
+    expect(messages).to.deep.equal(['through the bundle']);
+
+    await until(() => el.latency !== undefined, {message: 'a heartbeat answered'});
+    expect(await rig.received()).to.include('ping');
+
+    await rig.terminateClients();
+    await until(() => el.state !== 'open', {message: 'noticed the drop'});
+    await until(() => el.state === 'open', {message: 'reconnected'});
+    expect((await rig.status()).accepted).to.equal(2);
+    await el.updateComplete;
+    expect(el.shadowRoot!.querySelector('[part="status"]')!.textContent).to.contain('Connected');
+
+    expect(page.win.cspViolations).to.deep.equal([]);
+    el.close();
+  });
+
+  it('reports what a strict CSP blocks, so a clean run means something', async () => {
+    const page = await openPage('/test/cdn/csp.html');
+    frame = page.frame;
+    const script = page.win.document.createElement('script');
+    script.textContent = 'window.inlineRan = true';
+    page.win.document.body.append(script);
+    await until(() => page.win.cspViolations.length > 0, {message: 'the inline script reported'});
+    expect((page.win as unknown as {inlineRan?: boolean}).inlineRan).to.equal(undefined);
+  });
+});
