@@ -18,6 +18,7 @@ function append(list, text, className) {
 }
 
 const time = () => new Date().toLocaleTimeString();
+let welcomed = false;
 
 conn.addEventListener('ws-state', ({detail}) => {
   const extra = [
@@ -36,8 +37,10 @@ conn.addEventListener('ws-error', ({detail}) =>
 
 conn.addEventListener('ws-message', ({detail: {data}}) => {
   if (data?.type === 'chat') append(messages, `${data.user}: ${data.text}`);
-  else if (data?.type === 'welcome') append(messages, `You are ${data.user}.`, 'tick');
-  else if (data?.type === 'tick')
+  else if (data?.type === 'welcome') {
+    append(messages, welcomed ? `Reconnected as ${data.user}.` : `You are ${data.user}.`, 'tick');
+    welcomed = true;
+  } else if (data?.type === 'tick')
     append(log, `${time()} tick from the server (${data.clients} connected)`, 'tick');
 });
 

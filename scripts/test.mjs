@@ -101,7 +101,7 @@ function runTestRunner(engine, env, resultsFile) {
 }
 
 /** Node's own test runner over test/node: spec output for people, TAP in a file for the counts. */
-function runNodeTests(tapFile) {
+function runNodeTests(tapFile, env) {
   return new Promise((resolve) => {
     const child = spawn(
       process.execPath,
@@ -113,7 +113,7 @@ function runNodeTests(tapFile) {
         `--test-reporter-destination=${tapFile}`,
         'test/node/',
       ],
-      {stdio: 'inherit'},
+      {stdio: 'inherit', env: {...process.env, ...env}},
     );
     child.once('exit', (code, signal) => resolve(signal ? 1 : code));
   });
@@ -143,7 +143,9 @@ function readCounts(file) {
 }
 
 async function main() {
-  const paths = ensureBrowsers(requested);
+  const runNode = extraArgs.length === 0;
+  // The Node suite drives the demo in Chromium, whichever engines were asked for.
+  const paths = ensureBrowsers([...new Set([...(runNode ? ['chromium'] : []), ...requested])]);
   const work = mkdtempSync(join(tmpdir(), 'ws-connection-test-'));
   const totals = {passed: 0, failed: 0, skipped: 0};
   const failures = [];
@@ -160,10 +162,10 @@ async function main() {
     if (counts.passed === 0) failures.push(`${name}: no test passed`);
   };
   try {
-    if (extraArgs.length === 0) {
+    if (runNode) {
       console.log('\n=== node ===');
       const tapFile = join(work, 'node.tap');
-      const code = await runNodeTests(tapFile);
+      const code = await runNodeTests(tapFile, {CHROME_PATH: paths.chromium.executable});
       tally('node', readTapCounts(tapFile), code);
     }
     const setUp = {

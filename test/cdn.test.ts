@@ -54,7 +54,10 @@ describe('CDN bundle in a plain page under a strict CSP', () => {
     await rig.terminateClients();
     await until(() => el.state !== 'open', {message: 'noticed the drop'});
     await until(() => el.state === 'open', {message: 'reconnected'});
-    expect((await rig.status()).accepted).to.equal(2);
+    // Firefox delays a reconnect to a host that just dropped (RFC 6455 7.2.3), so
+    // an attempt may time out first; what matters is one live connection.
+    expect((await rig.status()).accepted).to.be.at.least(2);
+    await until(async () => (await rig.status()).open === 1, {message: 'one connection at the server'});
     await el.updateComplete;
     expect(el.shadowRoot!.querySelector('[part="status"]')!.textContent).to.contain('Connected');
 
