@@ -1,4 +1,4 @@
-import type {ComplexAttributeConverter} from 'lit';
+import type {ComplexAttributeConverter} from '@lit/reactive-element';
 
 /**
  * A number attribute where only a written number counts: an empty or absent

@@ -1,4 +1,4 @@
-import type {ReactiveController, ReactiveControllerHost} from 'lit';
+import type {ReactiveController, ReactiveControllerHost} from '@lit/reactive-element';
 import type {Environment} from './client/environment.js';
 import type {WsClientOptions} from './client/options.js';
 import {type ConnectionState, type ErrorDetail, WsClient} from './client/ws-client.js';

@@ -1,5 +1,4 @@
-import {css, html, LitElement, nothing, type PropertyValues} from 'lit';
-import {property, state} from 'lit/decorators.js';
+import {css, type PropertyDeclarations, type PropertyValues, ReactiveElement} from '@lit/reactive-element';
 import {numberAttribute} from './attributes.js';
 import type {WsClientOptions} from './client/options.js';
 import {ConnectionState, WsClient} from './client/ws-client.js';
@@ -54,7 +53,7 @@ const OPTION_PROPERTIES = [
  * @cssprop --ws-connection-pending-color - Dot colour while connecting or reconnecting.
  * @cssprop --ws-connection-down-color - Dot colour while offline or closed.
  */
-export class WsConnection extends LitElement {
+export class WsConnection extends ReactiveElement {
   static override styles = css`
     :host {
       display: block;
@@ -93,69 +92,82 @@ export class WsConnection extends LitElement {
     }
   `;
 
+  static override properties: PropertyDeclarations = {
+    url: {},
+    protocols: {},
+    heartbeatInterval: {attribute: 'heartbeat-interval', converter: numberAttribute},
+    timeout: {converter: numberAttribute},
+    pingMessage: {attribute: 'ping-message'},
+    pongMessage: {attribute: 'pong-message'},
+    reconnectDelay: {attribute: 'reconnect-delay', converter: numberAttribute},
+    maxReconnectDelay: {attribute: 'max-reconnect-delay', converter: numberAttribute},
+    maxRetries: {attribute: 'max-retries', converter: numberAttribute},
+    stopCodes: {attribute: 'stop-codes'},
+    queueLimit: {attribute: 'queue-limit', converter: numberAttribute},
+    json: {type: Boolean},
+    binaryType: {attribute: 'binary-type'},
+    manual: {type: Boolean},
+    hideStatus: {type: Boolean, attribute: 'hide-status', reflect: true},
+    urlProvider: {attribute: false},
+    openMessages: {attribute: false},
+  };
+
   /** `ws:`/`wss:`/`http:`/`https:` URL, or a path (`/ws`) resolved against the page. Changing it reconnects. */
-  @property() url?: string;
+  url?: string;
 
   /** Subprotocols, separated by commas or spaces. */
-  @property() protocols?: string;
+  protocols?: string;
 
   /** ms without sending or receiving after which a ping goes out; `0` turns heartbeats off. */
-  @property({attribute: 'heartbeat-interval', converter: numberAttribute})
   heartbeatInterval = 30_000;
 
   /** ms to wait for anything after a ping before the connection is declared dead; also the longest a connect attempt may take. */
-  @property({converter: numberAttribute}) timeout = 10_000;
+  timeout = 10_000;
 
   /** The heartbeat payload. */
-  @property({attribute: 'ping-message'}) pingMessage = 'ping';
+  pingMessage = 'ping';
 
   /** An inbound message equal to this is a heartbeat reply and is not dispatched as `ws-message`. */
-  @property({attribute: 'pong-message'}) pongMessage = 'pong';
+  pongMessage = 'pong';
 
   /** ms: base delay of the first retry; it doubles with each retry, with jitter. */
-  @property({attribute: 'reconnect-delay', converter: numberAttribute})
   reconnectDelay = 1000;
 
   /** ms: cap on the retry delay. */
-  @property({attribute: 'max-reconnect-delay', converter: numberAttribute})
   maxReconnectDelay = 30_000;
 
   /** Retries after which the element stops (`closed`, `ws-error` kind `retries-exhausted`); `0` never reconnects. */
-  @property({attribute: 'max-retries', converter: numberAttribute})
   maxRetries = Infinity;
 
   /** Server close codes after which no retry is made: `1000 1008 4000-4099`. */
-  @property({attribute: 'stop-codes'}) stopCodes = '1000 1008';
+  stopCodes = '1000 1008';
 
   /** Messages held while not open; beyond it `send()` returns false. */
-  @property({attribute: 'queue-limit', converter: numberAttribute})
   queueLimit = 1000;
 
   /** Parse inbound text as JSON into `detail.data`; `send(object)` serialises. */
-  @property({type: Boolean}) json = false;
+  json = false;
 
   /** As on WebSocket: `blob` or `arraybuffer`. */
-  @property({attribute: 'binary-type'}) binaryType: 'blob' | 'arraybuffer' = 'blob';
+  binaryType: 'blob' | 'arraybuffer' = 'blob';
 
   /** Do not connect on insertion; `connect()` starts it. */
-  @property({type: Boolean}) manual = false;
+  manual = false;
 
   /** Hide the status area. */
-  @property({type: Boolean, attribute: 'hide-status', reflect: true}) hideStatus = false;
+  hideStatus = false;
 
   /** Called before every attempt for the URL (fresh tokens); may return a promise. */
-  @property({attribute: false}) urlProvider?: () => string | Promise<string>;
+  urlProvider?: () => string | Promise<string>;
 
   /** Sent on every open, before queued messages (subscriptions to renew after a reconnect). */
-  @property({attribute: false}) openMessages: unknown[] = [];
-
-  /** Ticks once a second while `reconnecting`, for the countdown. */
-  @state() private now = Date.now();
+  openMessages: unknown[] = [];
 
   readonly #client = new WsClient();
   /** `connect()` was called: re-insertion reconnects even with `manual`. */
   #started = false;
   #countdown: ReturnType<typeof setInterval> | undefined;
+  #status: {text: Text; countdown: Text} | undefined;
   /** Code and reason of the close behind the current state, shown while `closed`. */
   #lastClose: {code?: number; reason?: string | undefined} | undefined;
 
@@ -251,28 +263,46 @@ export class WsConnection extends LitElement {
     if (options.length && this.isConnected) this.#configure(options);
   }
 
-  protected override render() {
-    return html`<slot></slot
-      ><span part="status" role="status"
-        ><slot name="status"
-          ><span class="indicator" aria-hidden="true"></span>${this.#renderStatusText()}</slot
-        ></span
-      >`;
-  }
-
-  #renderStatusText() {
-    const {text, countdown} = statusText({
+  protected override update(changed: PropertyValues<this>): void {
+    super.update(changed);
+    this.#status ??= this.#renderStatusArea();
+    const {text, countdown = ''} = statusText({
       state: this.state,
       attempt: this.attempt,
       latency: this.latency,
       nextRetryAt: this.nextRetryAt,
-      now: this.now,
+      now: Date.now(),
       close: this.#lastClose,
     });
+    // Text nodes: words from the network (close reasons) never become markup.
+    if (this.#status.text.data !== text) this.#status.text.data = text;
+    if (this.#status.countdown.data !== countdown) this.#status.countdown.data = countdown;
+  }
+
+  /**
+   * Builds the shadow DOM once; updates only change its two text nodes, which
+   * is all lit-html would do here, without its weight in the bundle.
+   */
+  #renderStatusArea(): {text: Text; countdown: Text} {
+    const text = new Text();
+    const countdown = new Text();
     // The countdown changes every second: hidden from assistive technology so
     // the live region announces the state, not each tick.
-    return html`<span>${text}</span
-      >${countdown ? html`<span aria-hidden="true">${countdown}</span>` : nothing}`;
+    this.renderRoot.append(
+      element('slot'),
+      element(
+        'span',
+        {part: 'status', role: 'status'},
+        element(
+          'slot',
+          {name: 'status'},
+          element('span', {class: 'indicator', 'aria-hidden': 'true'}),
+          element('span', {}, text),
+          element('span', {'aria-hidden': 'true'}, countdown),
+        ),
+      ),
+    );
+    return {text, countdown};
   }
 
   #configure(names: readonly (typeof OPTION_PROPERTIES)[number][]): void {
@@ -288,11 +318,17 @@ export class WsConnection extends LitElement {
   #tickWhileReconnecting(): void {
     const reconnecting = this.state === ConnectionState.reconnecting && this.isConnected;
     if (reconnecting && this.#countdown === undefined) {
-      this.#countdown = setInterval(() => (this.now = Date.now()), 1000);
+      this.#countdown = setInterval(() => this.requestUpdate(), 1000);
     } else if (!reconnecting && this.#countdown !== undefined) {
       clearInterval(this.#countdown);
       this.#countdown = undefined;
     }
-    this.now = Date.now();
   }
+}
+
+function element(tag: string, attributes: Record<string, string> = {}, ...children: Node[]): HTMLElement {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
+  node.append(...children);
+  return node;
 }

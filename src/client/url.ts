@@ -27,18 +27,11 @@ export function resolveSocketUrl(input: string, base?: string): string | undefin
 
 /**
  * The URL without credentials, query string and fragment, where tokens live:
- * fit for a log or an error message. Text that does not parse as a URL is cut
- * at its first `?` or `#` instead.
+ * fit for a log or an error message. Works on text as written, so it also
+ * cleans what does not parse as a URL.
  */
 export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    const base = parsed.host
-      ? `${parsed.protocol}//${parsed.host}${parsed.pathname}`
-      : `${parsed.protocol}${parsed.pathname}`;
-    return `${base}${parsed.search ? '?…' : ''}`;
-  } catch {
-    const cut = url.search(/[?#]/);
-    return cut === -1 ? url : `${url.slice(0, cut)}${url[cut] === '?' ? '?…' : ''}`;
-  }
+  return url
+    .replace(/^([a-z][\w+.-]*:\/*)[^/?#]*@/i, '$1')
+    .replace(/[?#][^]*/, (cut) => (cut[0] === '?' ? '?…' : ''));
 }

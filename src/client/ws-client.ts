@@ -602,10 +602,7 @@ export class WsClient {
     previousState: ConnectionState,
     extra: {code?: number; reason?: string; delay?: number} = {},
   ): void {
-    const detail: StateChange = {state: this.#state, previousState, attempt: this.#attempt};
-    if (extra.code !== undefined) detail.code = extra.code;
-    if (extra.reason !== undefined) detail.reason = extra.reason;
-    if (extra.delay !== undefined) detail.delay = extra.delay;
+    const detail: StateChange = {state: this.#state, previousState, attempt: this.#attempt, ...extra};
     this.#log(`${previousState} → ${this.#state}`);
     this.#emit('state', detail);
   }

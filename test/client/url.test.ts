@@ -55,5 +55,7 @@ describe('redactUrl', () => {
 
   it('hides credentials in the authority', () => {
     expect(redactUrl('wss://user:password@a.example/ws')).to.equal('wss://a.example/ws');
+    expect(redactUrl('wss://user:p@ss@a.example/ws#frag?x')).to.equal('wss://a.example/ws');
+    expect(redactUrl('ws:user@a.example/ws?t=1')).to.equal('ws:a.example/ws?…');
   });
 });
