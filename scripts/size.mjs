@@ -1,8 +1,19 @@
-// Prints the gzip size of the CDN bundle, the figure a page pays for.
+// Prints the gzip size of the CDN bundle, the figure a page pays for. With
+// `--check` it fails when the bundle is over its budget (bench/README.md).
 import {readFileSync} from 'node:fs';
 import {gzipSync} from 'node:zlib';
 
+const BUDGET = 9 * 1024;
 const file = 'dist/ws-connection.bundled.js';
 const source = readFileSync(file);
+const gzip = gzipSync(source, {level: 9}).length;
 const kb = (bytes) => `${(bytes / 1024).toFixed(2)} KB`;
-console.log(`${file}: ${kb(source.length)} minified, ${kb(gzipSync(source, {level: 9}).length)} gzip`);
+console.log(`${file}: ${kb(source.length)} minified, ${kb(gzip)} gzip`);
+if (process.argv.includes('--check')) {
+  if (gzip > BUDGET) {
+    console.error(`${file} is ${gzip - BUDGET} B over its ${kb(BUDGET)} gzip budget`);
+    process.exitCode = 1;
+  } else {
+    console.log(`within the ${kb(BUDGET)} gzip budget, ${BUDGET - gzip} B to spare`);
+  }
+}

@@ -1,0 +1,43 @@
+// The libraries users pick instead, bundled for the browser with esbuild, and
+// the minified gzip size of each (and of our engine alone) for the size table.
+import {readFileSync} from 'node:fs';
+import {gzipSync} from 'node:zlib';
+import {build} from 'esbuild';
+
+/** Peer name → how to import it and which export is the constructor. */
+export const peers = {
+  'reconnecting-websocket': {module: 'reconnecting-websocket', pick: 'default'},
+  partysocket: {module: 'partysocket/ws', pick: 'default'},
+  'websocket-heartbeat-js': {module: 'websocket-heartbeat-js', pick: 'default'},
+  sockette: {module: 'sockette', pick: 'default'},
+};
+
+async function bundle(contents, minify) {
+  const result = await build({
+    stdin: {contents, resolveDir: process.cwd(), loader: 'js'},
+    bundle: true,
+    format: 'esm',
+    minify,
+    write: false,
+    target: 'es2022',
+    logLevel: 'silent',
+  });
+  return result.outputFiles[0].contents;
+}
+
+const gzip = (bytes) => gzipSync(bytes, {level: 9}).length;
+
+/** Browser modules for the bench page, and minified gzip sizes. */
+export async function buildPeers() {
+  const modules = {};
+  const sizes = {};
+  for (const [name, {module, pick}] of Object.entries(peers)) {
+    // Some peers are CommonJS or UMD; unwrap a `default` that holds the constructor.
+    const source = `import * as m from '${module}';\nconst v = m.${pick};\nexport default (v && v.default) || v;\n`;
+    modules[name] = Buffer.from(await bundle(source, false));
+    sizes[name] = gzip(await bundle(`export * from '${module}'; export {default} from '${module}';`, true));
+  }
+  sizes.engine = gzip(await bundle(`export * from './dist/client/index.js';`, true));
+  sizes.bundle = gzip(readFileSync('dist/ws-connection.bundled.js'));
+  return {modules, sizes};
+}

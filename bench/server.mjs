@@ -1,0 +1,88 @@
+// The benchmarks' server: serves the page, the built package and the peers,
+// and runs a WebSocket server that pushes on request (`push:N`), counts what
+// it receives (`expect:N` → `received`), answers `ping`, and can be killed
+// and revived on its port; a blackhole proxy stands in front of it.
+import {createReadStream, existsSync} from 'node:fs';
+import {createServer} from 'node:http';
+import {extname, join, normalize} from 'node:path';
+import {WebSocketServer} from 'ws';
+import {BlackholeProxy} from '../test/support/rig-server.mjs';
+
+const types = {'.html': 'text/html', '.js': 'text/javascript', '.map': 'application/json'};
+
+export async function startBenchServer(peerModules) {
+  const root = process.cwd();
+  const http = createServer((request, response) => {
+    const path = new URL(request.url, 'http://localhost').pathname;
+    if (path.startsWith('/peers/')) {
+      const body = peerModules[path.slice('/peers/'.length, -'.js'.length)];
+      if (body) return response.writeHead(200, {'content-type': types['.js']}).end(body);
+    }
+    const file = normalize(join(root, path === '/' ? 'bench/page.html' : path));
+    const allowed = ['bench', 'dist'].some((dir) => file.startsWith(join(root, dir) + '/'));
+    if (!allowed || !existsSync(file)) return response.writeHead(404).end();
+    response.writeHead(200, {'content-type': types[extname(file)] ?? 'application/octet-stream'});
+    createReadStream(file).pipe(response);
+  });
+  await new Promise((resolve) => http.listen(0, '127.0.0.1', resolve));
+
+  let wss;
+  let port = 0;
+  const accepted = [];
+  const clients = new Set();
+
+  async function listen() {
+    wss = new WebSocketServer({port, host: '127.0.0.1', maxPayload: 1 << 20});
+    await new Promise((resolve, reject) => wss.once('listening', resolve).once('error', reject));
+    port = wss.address().port;
+    wss.on('connection', (ws) => {
+      accepted.push(Date.now());
+      clients.add(ws);
+      ws.on('close', () => clients.delete(ws));
+      let expected = Infinity;
+      let count = 0;
+      ws.on('message', (data) => {
+        const text = data.toString();
+        if (text === 'ping') return ws.send('pong');
+        if (text.startsWith('push:')) {
+          const n = Number(text.slice(5));
+          for (let i = 0; i < n; i++) ws.send(`message ${i}`);
+          return undefined;
+        }
+        if (text.startsWith('expect:')) {
+          expected = Number(text.slice(7));
+          count = 0;
+          return undefined;
+        }
+        if (++count === expected) ws.send('received');
+        return undefined;
+      });
+    });
+  }
+  await listen();
+  const proxy = new BlackholeProxy(port);
+  await proxy.listen();
+
+  return {
+    pageUrl: `http://127.0.0.1:${http.address().port}/`,
+    url: `ws://127.0.0.1:${port}`,
+    proxyUrl: `ws://127.0.0.1:${proxy.port}`,
+    proxy,
+    accepted,
+    get open() {
+      return clients.size;
+    },
+    async kill() {
+      for (const ws of clients) ws.terminate();
+      const closing = wss;
+      wss = undefined;
+      await new Promise((resolve) => closing.close(resolve));
+    },
+    revive: listen,
+    async stop() {
+      if (wss) await this.kill();
+      await proxy.close();
+      await new Promise((resolve) => http.close(resolve));
+    },
+  };
+}
