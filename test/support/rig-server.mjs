@@ -103,6 +103,8 @@ export class BlackholeProxy {
 export class RigServer {
   echo = true;
   pong = true;
+  /** Accept each connection and drop it at once, as a server in a crash loop does. */
+  flap = false;
   received = [];
   accepted = 0;
   peak = 0;
@@ -138,9 +140,10 @@ export class RigServer {
     };
   }
 
-  set({echo, pong}) {
+  set({echo, pong, flap}) {
     if (echo !== undefined) this.echo = Boolean(echo);
     if (pong !== undefined) this.pong = Boolean(pong);
+    if (flap !== undefined) this.flap = Boolean(flap);
   }
 
   /** Sends `count` messages `${prefix}${i}` to every client, as fast as it can. */
@@ -215,6 +218,11 @@ export class RigServer {
     this.#clients.add(ws);
     this.accepted++;
     this.peak = Math.max(this.peak, this.#clients.size);
+    if (this.flap) {
+      this.#clients.delete(ws);
+      ws.terminate();
+      return;
+    }
     ws.on('close', () => this.#clients.delete(ws));
     ws.on('error', () => this.#clients.delete(ws));
     ws.on('message', (data, isBinary) => {

@@ -112,6 +112,18 @@ describe('server rig', () => {
     expect(event.wasClean).to.equal(false);
   });
 
+  it('flaps: accepts each connection and drops it at once', async () => {
+    await rig.setFlap(true);
+    const probe = open(rig.url);
+    probes.push(probe);
+    const event = await probe.closed;
+    expect(event.code).to.equal(1006);
+    expect(await rig.status()).to.include({accepted: 1, open: 0});
+    await rig.setFlap(false);
+    await connect();
+    expect(await rig.status()).to.include({accepted: 2, open: 1});
+  });
+
   it('records what it received and counts connections', async () => {
     const a = await connect();
     const b = await connect();

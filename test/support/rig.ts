@@ -67,6 +67,10 @@ export class Rig {
   setPong(pong: boolean): Promise<true> {
     return this.op('set', {pong});
   }
+  /** Accept each connection and drop it at once (a server in a crash loop). */
+  setFlap(flap: boolean): Promise<true> {
+    return this.op('set', {flap});
+  }
   /** Sends `count` messages `${prefix}${i}` to every client; resolves to the client count. */
   push(count: number, prefix = 'm'): Promise<number> {
     return this.op('push', {count, prefix});
