@@ -131,7 +131,7 @@ export function stormChart(jittered, fixedDelay) {
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">
 <title>Reconnect storm: ${jittered.clients} clients, server down ${jittered.downMs} ms</title>
 <rect width="100%" height="100%" fill="white"/>
-<text x="${pad.left}" y="20" font-size="14">Attempts that reconnected, per 100 ms after the server went down for ${jittered.downMs} ms (${jittered.clients} clients)</text>
+<text x="${pad.left}" y="20" font-size="14">Reconnecting attempts per 100 ms: ${jittered.clients} clients, server down ${jittered.downMs / 1000} s</text>
 <line x1="${pad.left}" y1="${height - pad.bottom}" x2="${width - pad.right}" y2="${height - pad.bottom}" stroke="#888"/>
 <line x1="${pad.left}" y1="${pad.top}" x2="${pad.left}" y2="${height - pad.bottom}" stroke="#888"/>
 <text x="${pad.left - 8}" y="${y(maxY) + 4}" text-anchor="end">${maxY}</text>
