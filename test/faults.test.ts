@@ -83,7 +83,9 @@ describe('fault matrix', () => {
   });
 
   it('server killed and back after a second: reconnects and delivers what was sent meanwhile, once, in order', async () => {
-    const w = await watched(rig.url);
+    // Firefox holds back reconnects to a host that just failed (RFC 6455
+    // §7.2.3); a short connect timeout would abandon those held attempts.
+    const w = await watched(rig.url, {timeout: '3000'});
     await reached(w, 'open');
     await rig.restart(1000);
     await reached(w, 'reconnecting');
