@@ -344,7 +344,12 @@ export class WsClient {
   #onMessage(data: unknown): void {
     const now = this.#env.now();
     this.#lastReceived = now;
-    this.#probeSentAt = undefined;
+    if (this.#probeSentAt !== undefined) {
+      // Answered: the timer waits for the reply's deadline, so set it for
+      // the next ping instead (once per ping, not per message).
+      this.#probeSentAt = undefined;
+      this.#armHeartbeat();
+    }
     if (data === this.#options.pongMessage) {
       if (this.#pingSentAt !== undefined) {
         this.#latency = now - this.#pingSentAt;

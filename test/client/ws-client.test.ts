@@ -207,6 +207,17 @@ describe('WsClient heartbeat', () => {
     expect(h.world.sockets.last.pings).to.equal(0);
   });
 
+  it('keeps pinging every heartbeat-interval when the timeout is longer than the interval', () => {
+    // An idle proxy cuts at its own timeout: the next ping must not wait for the last one's deadline.
+    const h = opened({heartbeatInterval: 500, timeout: 10_000});
+    for (let ping = 1; ping <= 5; ping++) {
+      h.world.clock.advance(500);
+      expect(h.world.sockets.last.pings, `ping ${ping}`).to.equal(ping);
+      h.world.clock.advance(5);
+      h.world.sockets.last.receive('pong');
+    }
+  });
+
   it('swallows the pong and records the round trip', () => {
     const h = opened();
     const latencies: number[] = [];
