@@ -1,6 +1,7 @@
-// Finds the three browser engines the tests run in, installing Debian's
-// packages where one is missing and we are allowed to; otherwise says exactly
-// what is missing and how to get it.
+// Finds the three browser engines the tests run in, and the reverse proxy
+// they are tested behind, installing Debian's packages where one is missing
+// and we are allowed to; otherwise says exactly what is missing and how to
+// get it.
 import {execFileSync} from 'node:child_process';
 import {existsSync, readFileSync} from 'node:fs';
 
@@ -34,6 +35,14 @@ export const engines = {
       xvfb: {env: 'XVFB_PATH', candidates: ['/usr/bin/Xvfb']},
     },
     packages: ['webkit2gtk-driver', 'xvfb'],
+  },
+};
+
+/** What the tests need besides browsers: nginx, to test behind a real reverse proxy. */
+export const tools = {
+  nginx: {
+    paths: {executable: {env: 'NGINX_PATH', candidates: ['/usr/sbin/nginx', '/usr/bin/nginx']}},
+    packages: ['nginx-light'],
   },
 };
 
@@ -72,12 +81,12 @@ function aptInstall(packages) {
   execFileSync('apt-get', ['install', '-y', '--no-install-recommends', ...packages], options);
 }
 
-/** Returns the paths of each requested engine, installing what is missing where possible. */
+/** Returns the paths of each requested engine or tool, installing what is missing where possible. */
 export function ensureBrowsers(names, {install = aptInstall, canInstall = canInstallWithApt} = {}) {
   const result = {};
   const problems = [];
   for (const name of names) {
-    const engine = engines[name];
+    const engine = engines[name] ?? tools[name];
     if (!engine) {
       problems.push(`unknown browser "${name}" (choose from ${Object.keys(engines).join(', ')})`);
       continue;
@@ -100,7 +109,7 @@ export function ensureBrowsers(names, {install = aptInstall, canInstall = canIns
     result[name] = found;
   }
   if (problems.length) {
-    throw new Error(`Some browsers are missing:\n  ${problems.join('\n  ')}`);
+    throw new Error(`Some of what the tests need is missing:\n  ${problems.join('\n  ')}`);
   }
   return result;
 }

@@ -145,7 +145,10 @@ function readCounts(file) {
 async function main() {
   const runNode = extraArgs.length === 0;
   // The Node suite drives the demo in Chromium, whichever engines were asked for.
-  const paths = ensureBrowsers([...new Set([...(runNode ? ['chromium'] : []), ...requested])]);
+  // Browser tests also run behind nginx.
+  const paths = ensureBrowsers([
+    ...new Set([...(runNode ? ['chromium'] : []), ...requested, ...(requested.length ? ['nginx'] : [])]),
+  ]);
   const work = mkdtempSync(join(tmpdir(), 'ws-connection-test-'));
   const totals = {passed: 0, failed: 0, skipped: 0};
   const failures = [];
@@ -179,7 +182,7 @@ async function main() {
       const resultsFile = join(work, `${engine}.json`);
       let code;
       try {
-        code = await runTestRunner(engine, setup.env, resultsFile);
+        code = await runTestRunner(engine, {...setup.env, NGINX_PATH: paths.nginx.executable}, resultsFile);
       } finally {
         await setup.stop();
       }

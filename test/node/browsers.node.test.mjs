@@ -6,7 +6,7 @@ import {ensureBrowsers} from '../../scripts/browsers.mjs';
 describe('ensureBrowsers', () => {
   const saved = {...process.env};
   afterEach(() => {
-    for (const name of ['CHROME_PATH', 'FIREFOX_PATH']) {
+    for (const name of ['CHROME_PATH', 'FIREFOX_PATH', 'NGINX_PATH']) {
       if (saved[name] === undefined) delete process.env[name];
       else process.env[name] = saved[name];
     }
@@ -28,6 +28,17 @@ describe('ensureBrowsers', () => {
         error.message.includes('apt-get install chromium'),
     );
     assert.deepEqual(installed, []);
+  });
+
+  it('finds nginx the same way, and names its package when it is missing', () => {
+    process.env.NGINX_PATH = '/nonexistent/nginx';
+    assert.throws(
+      () => ensureBrowsers(['nginx'], {canInstall: () => false}),
+      (error) =>
+        error.message.includes('NGINX_PATH=/nonexistent/nginx') && error.message.includes('nginx-light'),
+    );
+    process.env.NGINX_PATH = process.execPath;
+    assert.equal(ensureBrowsers(['nginx'], {canInstall: () => false}).nginx.executable, process.execPath);
   });
 
   it("installs the engine's packages where it may, and fails if that did not help", () => {

@@ -17,6 +17,7 @@ const operations = {
   inject: (rig, {bytes}) => rig.proxy.inject(Buffer.from(bytes)),
   received: (rig) => rig.received,
   takeReceived: (rig) => rig.takeReceived(),
+  startNginx: async (rig) => `ws://127.0.0.1:${await rig.startNginx()}`,
 };
 
 export function wsRigPlugin() {

@@ -3,6 +3,7 @@
 // blackhole the link. Runs in Node, inside the test runner's process.
 import {connect, createServer} from 'node:net';
 import {WebSocketServer} from 'ws';
+import {startNginx} from './nginx.mjs';
 
 /**
  * Forwards TCP between browser and server. While blackholed it stops reading
@@ -113,6 +114,7 @@ export class RigServer {
   #clients = new Set();
   #reviveTimer;
   proxy;
+  #nginx;
 
   async start() {
     await this.#listen(0);
@@ -198,9 +200,16 @@ export class RigServer {
     return received;
   }
 
+  /** Puts nginx in front of the server (idle timeout 2 s); resolves to its port. */
+  async startNginx() {
+    this.#nginx ??= await startNginx({upstreamPort: this.port});
+    return this.#nginx.port;
+  }
+
   async stop() {
     await this.kill();
     await this.proxy?.close();
+    await this.#nginx?.stop();
   }
 
   async #listen(port) {

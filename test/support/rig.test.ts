@@ -124,6 +124,18 @@ describe('server rig', () => {
     expect(await rig.status()).to.include({accepted: 2, open: 1});
   });
 
+  it('puts nginx in front, which forwards and cuts a connection idle for 2 s', async () => {
+    const url = await rig.startNginx();
+    expect(url).to.not.equal(rig.url);
+    const probe = await connect(url);
+    probe.socket.send('through nginx');
+    await until(() => probe.messages.includes('through nginx'), {message: 'the echo'});
+    const openedAt = performance.now();
+    const event = await probe.closed;
+    expect(performance.now() - openedAt).to.be.within(1500, 4000);
+    expect(event.wasClean).to.equal(false);
+  });
+
   it('records what it received and counts connections', async () => {
     const a = await connect();
     const b = await connect();

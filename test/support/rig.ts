@@ -111,6 +111,10 @@ export class Rig {
   takeReceived(): Promise<Received[]> {
     return this.op('takeReceived');
   }
+  /** Starts nginx in front of the server, closing connections idle for 2 s; resolves to its ws:// URL. */
+  startNginx(): Promise<string> {
+    return this.op('startNginx');
+  }
   stop(): Promise<true> {
     return command('stop', {id: this.id});
   }
