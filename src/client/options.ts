@@ -62,17 +62,20 @@ export const DEFAULT_OPTIONS: ResolvedOptions = {
 type Check = (value: unknown) => boolean;
 
 const isCount: Check = (value) => typeof value === 'number' && value >= 0 && Number.isInteger(value);
-const isDuration: Check = (value) => typeof value === 'number' && Number.isFinite(value) && value >= 0;
+/** The longest a timer can wait: beyond it, browsers and Node fire at once. */
+const MAX_DELAY = 2 ** 31 - 1;
+
+const isDuration: Check = (value) => typeof value === 'number' && value >= 0 && value <= MAX_DELAY;
 const isPositiveDuration: Check = (value) => isDuration(value) && (value as number) > 0;
 
 const checks: {[K in keyof ResolvedOptions]?: [Check, string]} = {
-  heartbeatInterval: [isDuration, 'a number of ms ≥ 0'],
-  timeout: [isPositiveDuration, 'a number of ms > 0'],
-  reconnectDelay: [isPositiveDuration, 'a number of ms > 0'],
-  maxReconnectDelay: [isPositiveDuration, 'a number of ms > 0'],
+  heartbeatInterval: [isDuration, `a number of ms from 0 to ${MAX_DELAY}`],
+  timeout: [isPositiveDuration, `a number of ms above 0, up to ${MAX_DELAY}`],
+  reconnectDelay: [isPositiveDuration, `a number of ms above 0, up to ${MAX_DELAY}`],
+  maxReconnectDelay: [isPositiveDuration, `a number of ms above 0, up to ${MAX_DELAY}`],
   maxRetries: [(value) => value === Infinity || isCount(value), 'an integer ≥ 0, or Infinity'],
   queueLimit: [isCount, 'an integer ≥ 0'],
-  stableAfter: [isDuration, 'a number of ms ≥ 0'],
+  stableAfter: [isDuration, `a number of ms from 0 to ${MAX_DELAY}`],
   pingMessage: [(value) => typeof value === 'string', 'a string'],
   pongMessage: [(value) => typeof value === 'string', 'a string'],
   binaryType: [(value) => value === 'blob' || value === 'arraybuffer', '"blob" or "arraybuffer"'],

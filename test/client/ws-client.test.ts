@@ -655,4 +655,31 @@ describe('WsClient options', () => {
     expect(warnings).to.have.length(4);
     expect(warnings[0]).to.contain('heartbeatInterval');
   });
+
+  it('refuses durations beyond what timers can wait (2^31 - 1 ms), which would fire at once', () => {
+    const warn = console.warn;
+    const warnings: string[] = [];
+    console.warn = (message: string) => warnings.push(message);
+    try {
+      const h = opened({
+        heartbeatInterval: 3e9,
+        timeout: 1e12,
+        reconnectDelay: 2 ** 31,
+        maxReconnectDelay: Infinity,
+      });
+      expect(h.client.options).to.include({
+        heartbeatInterval: 30_000,
+        timeout: 10_000,
+        reconnectDelay: 1000,
+        maxReconnectDelay: 30_000,
+      });
+      h.world.clock.advance(10);
+      expect(h.world.sockets.last.pings).to.equal(0);
+      expect(h.client.state).to.equal('open');
+    } finally {
+      console.warn = warn;
+    }
+    expect(warnings).to.have.length(4);
+    expect(warnings[0]).to.contain('2147483647');
+  });
 });
