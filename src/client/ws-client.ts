@@ -112,6 +112,7 @@ export class WsClient {
   #suspended = false;
   #unwatch: (() => void) | undefined;
   #queue: unknown[] = [];
+  readonly #warned = new Set<string>();
 
   readonly #timers = new Map<TimerName, TimerHandle>();
   #connectDueAt = 0;
@@ -166,7 +167,12 @@ export class WsClient {
    */
   configure(changes: Partial<WsClientOptions>): void {
     const before = this.#options;
-    this.#options = mergeOptions(before, changes, (message) => console.warn(`[ws-connection] ${message}`));
+    this.#options = mergeOptions(before, changes, (message) => {
+      // Once each: a host re-applying the same bad value must not repeat it.
+      if (this.#warned.has(message)) return;
+      this.#warned.add(message);
+      console.warn(`[ws-connection] ${message}`);
+    });
     const after = this.#options;
     if (this.#socket && after.binaryType !== before.binaryType) this.#socket.binaryType = after.binaryType;
     const target = (options: ResolvedOptions) => [

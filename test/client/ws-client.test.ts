@@ -682,4 +682,19 @@ describe('WsClient options', () => {
     expect(warnings).to.have.length(4);
     expect(warnings[0]).to.contain('2147483647');
   });
+
+  it('warns once about the same invalid value, and again about a new one', () => {
+    const warn = console.warn;
+    const warnings: string[] = [];
+    console.warn = (message: string) => warnings.push(message);
+    try {
+      const h = setup({timeout: -1});
+      h.client.configure({timeout: -1});
+      h.client.configure({timeout: -2});
+    } finally {
+      console.warn = warn;
+    }
+    expect(warnings).to.have.length(2);
+    expect(warnings[1]).to.contain('-2');
+  });
 });
