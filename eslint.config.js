@@ -34,6 +34,7 @@ export default tseslint.config(
       'test/support/**/*.mjs',
       'demo/**/*.mjs',
       'bench/**/*.mjs',
+      'soak/**/*.mjs',
     ],
     languageOptions: {globals: {...globals.node}},
   },
@@ -46,7 +47,7 @@ export default tseslint.config(
     languageOptions: {globals: {...globals.browser}, parserOptions: {ecmaFeatures: {jsx: true}}},
   },
   {
-    files: ['test/**/*.ts', 'demo/**/*.js', 'bench/**/*.js', 'test/**/*.js'],
+    files: ['test/**/*.ts', 'demo/**/*.js', 'bench/**/*.js', 'soak/**/*.js', 'test/**/*.js'],
     languageOptions: {globals: {...globals.browser, ...globals.mocha}},
   },
   prettier,

@@ -107,6 +107,8 @@ export class RigServer {
   /** Accept each connection and drop it at once, as a server in a crash loop does. */
   flap = false;
   received = [];
+  /** For each entry of `received`, the number of the connection it came on (1 for the first). */
+  receivedOn = [];
   accepted = 0;
   peak = 0;
   port = 0;
@@ -197,6 +199,7 @@ export class RigServer {
   takeReceived() {
     const received = this.received;
     this.received = [];
+    this.receivedOn = [];
     return received;
   }
 
@@ -234,9 +237,11 @@ export class RigServer {
     }
     ws.on('close', () => this.#clients.delete(ws));
     ws.on('error', () => this.#clients.delete(ws));
+    const connection = this.accepted;
     ws.on('message', (data, isBinary) => {
       const text = isBinary ? undefined : data.toString();
       this.received.push(isBinary ? {binary: data.length} : text);
+      this.receivedOn.push(connection);
       if (text === 'ping') {
         if (this.pong) ws.send('pong');
       } else if (this.echo) {
