@@ -506,8 +506,13 @@ export class WsClient {
       this.#log(`heartbeat timer ${Math.round(now - this.#heartbeatDueAt)} ms late; probing again`);
       this.#probe();
     } else if (now - this.#probeSentAt >= timeout) {
-      this.#log(`no reply to the ping within ${timeout} ms`);
-      this.#attemptFailed('heartbeat-timeout', `no reply from the server within ${timeout} ms of a ping`);
+      // The reply may be waiting behind a long task that held this timer
+      // back: let what is already queued run first. A reply re-arms the
+      // heartbeat, which clears this verdict.
+      this.#setTimer('heartbeat', 0, () => {
+        this.#log(`no reply to the ping within ${timeout} ms`);
+        this.#attemptFailed('heartbeat-timeout', `no reply from the server within ${timeout} ms of a ping`);
+      });
     } else {
       this.#armHeartbeat();
     }
