@@ -1,6 +1,7 @@
 // Runs the browser tests in one engine, chosen by WTR_BROWSER (scripts/test.mjs
 // sets it, with the paths it found); alone, it runs Chromium at its usual path.
 import {readFileSync, writeFileSync} from 'node:fs';
+import {relative} from 'node:path';
 import rollupReplace from '@rollup/plugin-replace';
 import {esbuildPlugin} from '@web/dev-server-esbuild';
 import {fromRollup} from '@web/dev-server-rollup';
@@ -89,25 +90,39 @@ function packageSelfReference() {
 // Vue's ES module build expects a bundler to replace process.env.NODE_ENV.
 const replace = fromRollup(rollupReplace);
 
-/** Writes pass/fail/skip counts where scripts/test.mjs can add them up. */
+/**
+ * Writes pass/fail/skip counts where scripts/test.mjs can add them up, and
+ * each test's outcome, from which docs/RELIABILITY.md is generated.
+ */
 function countingReporter(file) {
-  const tally = (suite, counts) => {
+  const tally = (suite, counts, tests, testFile, path) => {
     for (const test of suite.tests) {
       if (test.skipped) counts.skipped++;
       else if (test.passed) counts.passed++;
       else counts.failed++;
+      const outcome = test.skipped ? 'skipped' : test.passed ? 'passed' : 'failed';
+      tests.push({
+        file: testFile,
+        path,
+        name: test.name,
+        outcome,
+        ms: test.duration,
+        error: test.error?.message,
+      });
     }
-    for (const child of suite.suites) tally(child, counts);
+    for (const child of suite.suites) tally(child, counts, tests, testFile, [...path, child.name]);
     return counts;
   };
   return {
     onTestRunFinished({sessions}) {
       const counts = {passed: 0, failed: 0, skipped: 0, fileErrors: 0};
+      const tests = [];
       for (const session of sessions) {
-        if (session.testResults) tally(session.testResults, counts);
+        const testFile = relative(process.cwd(), session.testFile);
+        if (session.testResults) tally(session.testResults, counts, tests, testFile, []);
         if (!session.passed && session.errors?.length) counts.fileErrors++;
       }
-      if (file) writeFileSync(file, JSON.stringify(counts));
+      if (file) writeFileSync(file, JSON.stringify({...counts, tests}));
     },
   };
 }

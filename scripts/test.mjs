@@ -3,7 +3,7 @@
 // engine. BROWSERS=chromium,firefox picks a subset; other arguments go to the
 // browser test runner (e.g. --files), and then the Node tests are left out.
 import {spawn} from 'node:child_process';
-import {mkdtempSync, readFileSync, rmSync} from 'node:fs';
+import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {connect, createServer} from 'node:net';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
@@ -152,6 +152,7 @@ async function main() {
   const work = mkdtempSync(join(tmpdir(), 'ws-connection-test-'));
   const totals = {passed: 0, failed: 0, skipped: 0};
   const failures = [];
+  const outcomes = {};
   const tally = (name, counts, code) => {
     if (!counts) {
       failures.push(`${name}: the test runner reported no results (exit ${code})`);
@@ -186,10 +187,18 @@ async function main() {
       } finally {
         await setup.stop();
       }
-      tally(engine, readCounts(resultsFile), code);
+      const counts = readCounts(resultsFile);
+      tally(engine, counts, code);
+      if (counts) outcomes[engine] = counts.tests;
     }
   } finally {
     rmSync(work, {recursive: true, force: true});
+  }
+  if (runNode) {
+    // Each test's outcome per engine, for scripts/reliability.mjs.
+    mkdirSync('test-results', {recursive: true});
+    const record = {date: new Date().toISOString(), engines: outcomes};
+    writeFileSync('test-results/tests.json', `${JSON.stringify(record, null, 2)}\n`);
   }
   for (const failure of failures) console.error(`FAILED ${failure}`);
   console.log(`\n${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);

@@ -1,0 +1,182 @@
+// `npm run reliability`: writes docs/RELIABILITY.md from the last full
+// `npm test` (test-results/tests.json) and the last `npm run soak`
+// (test-results/soak.json): the fault, input and security matrix with each
+// engine's outcome, and the soak's figures.
+import {mkdirSync, readFileSync, writeFileSync} from 'node:fs';
+
+const ENGINES = ['chromium', 'firefox', 'webkit'];
+
+/** The matrix's sections: which tests each takes. */
+const SECTIONS = [
+  {title: 'Faults', take: (test) => test.file === 'test/faults.test.ts'},
+  {
+    title: 'Behind a real reverse proxy (nginx, 2 s idle timeouts)',
+    take: (test) => test.file === 'test/nginx.test.ts',
+  },
+  {
+    title: 'Page lifecycle',
+    take: (test) =>
+      test.file === 'test/client/ws-client.real.test.ts' && test.path.includes('page lifecycle'),
+  },
+  {
+    title: 'The engine against the real server',
+    take: (test) =>
+      test.file === 'test/client/ws-client.real.test.ts' && !test.path.includes('page lifecycle'),
+  },
+  {title: 'Bad input', take: (test) => test.file === 'test/bad-input.test.ts'},
+  {
+    title: 'Security',
+    take: (test) =>
+      /markup|query string|Content-Security-Policy|CSP/i.test(test.name) &&
+      !['test/faults.test.ts', 'test/bad-input.test.ts'].includes(test.file),
+  },
+];
+
+const read = (file) => {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return undefined;
+  }
+};
+
+const cell = (text) => String(text).replaceAll('|', '\\|').replaceAll('\n', ' ');
+
+/** "fault: expected" names split in two; other names are the expectation whole. */
+function split(test) {
+  const subject = [...test.path.slice(1), test.name].join(' › ');
+  const colon = test.name.indexOf(': ');
+  if (colon === -1) return {subject: test.path.slice(1).join(' › ') || '', expected: test.name};
+  return {
+    subject: [...test.path.slice(1), test.name.slice(0, colon)].join(' › ') || subject,
+    expected: test.name.slice(colon + 2),
+  };
+}
+
+function observed(test) {
+  if (!test) return 'not run';
+  if (test.outcome === 'passed') return `held (${Math.round(test.ms ?? 0)} ms)`;
+  if (test.outcome === 'skipped') return 'SKIPPED';
+  return `FAILED: ${test.error ?? ''}`;
+}
+
+function matrix(results) {
+  const lines = [];
+  const key = (test) => `${test.file}\u0000${test.path.join('\u0000')}\u0000${test.name}`;
+  const byEngine = Object.fromEntries(
+    ENGINES.map((engine) => [
+      engine,
+      new Map((results.engines[engine] ?? []).map((test) => [key(test), test])),
+    ]),
+  );
+  const all = new Map();
+  for (const engine of ENGINES) for (const test of results.engines[engine] ?? []) all.set(key(test), test);
+  for (const section of SECTIONS) {
+    const tests = [...all.values()].filter(section.take);
+    if (!tests.length) continue;
+    lines.push(`### ${section.title}`, '');
+    lines.push(
+      `| fault or input | expected | ${ENGINES.join(' | ')} |`,
+      `|---|---|${ENGINES.map(() => '---').join('|')}|`,
+    );
+    for (const test of tests) {
+      const {subject, expected} = split(test);
+      const outcomes = ENGINES.map((engine) => observed(byEngine[engine].get(key(test))));
+      lines.push(`| ${cell(subject)} | ${cell(expected)} | ${outcomes.map(cell).join(' | ')} |`);
+    }
+    lines.push('');
+  }
+  return lines.join('\n');
+}
+
+function soakSection(soak) {
+  if (!soak) return 'No soak run recorded: run `npm run soak`, then this script.\n';
+  const faults = Object.entries(soak.faults)
+    .map(([name, count]) => `${name} ${count}`)
+    .join(', ');
+  const rows = [
+    [
+      'duration',
+      `${Math.round(soak.durationMs / 1000)} s (seed ${soak.seed}: \`npm run soak -- --seed ${soak.seed}\`)`,
+    ],
+    ['faults injected', `${soak.faultsInjected} (${faults})`],
+    ['messages sent', soak.messages.sent],
+    ['of which waited in the queue', soak.messages.queued],
+    ['refused (queue full)', soak.messages.refused],
+    ['received by the server', soak.received],
+    ['queued and lost', soak.lostQueued],
+    ['lost in flight on a failing connection', soak.lostInFlight],
+    ['received twice', soak.duplicates],
+    ['out of order on a connection', soak.outOfOrder],
+    ['duplicate sockets seen', soak.duplicateSockets],
+    ['state disagreeing with the socket (sampled every 50 ms)', soak.inconsistencies],
+    ['timeouts with only the page frozen or hidden', soak.falseTimeouts],
+    [
+      'slowest return to open after a fault healed',
+      `${soak.slowestRecoveryMs} ms (bound ${soak.recoveryBound} ms)`,
+    ],
+    ['uncaught page errors', soak.pageErrors.length],
+    [
+      'errors reported (ws-error kinds)',
+      Object.entries(soak.errors)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ') || 'none',
+    ],
+    ['verdict', soak.passed ? 'every invariant held' : `BROKEN: ${Object.keys(soak.violations).join('; ')}`],
+  ];
+  return [
+    '| figure | value |',
+    '|---|---|',
+    ...rows.map(([name, value]) => `| ${cell(name)} | ${cell(value)} |`),
+  ].join('\n');
+}
+
+const results = read('test-results/tests.json');
+if (!results) {
+  console.error('No test results: run the full `npm test` first (it writes test-results/tests.json).');
+  process.exit(1);
+}
+const soak = read('test-results/soak.json');
+const missing = ENGINES.filter((engine) => !results.engines[engine]);
+
+const document = `# Reliability
+
+What \`<ws-connection>\` does when networks, servers, pages and callers
+misbehave, as observed by the test suite in Chromium, Firefox and WebKit
+against a real WebSocket server (the \`ws\` package), a TCP proxy that can
+blackhole a link, and nginx. Generated by \`npm run reliability\` from the
+full test run of ${results.date}${soak ? ` and the soak of ${Math.round(soak.durationMs / 60000)} minutes` : ''}; do not edit by hand.
+${missing.length ? `\n**Not run in ${missing.join(', ')}.**\n` : ''}
+"held" means every check of the test passed: the outcome in "expected", no
+uncaught exception, and (where the test counts sockets) never two sockets
+connecting or open. The figure in brackets is the test's duration.
+
+## Matrix
+
+${matrix(results)}
+## What the engines do differently
+
+- **WebKit** reports some registered close codes (1012) as 1006; the element
+  acts on the code the browser reports, so a custom stop list naming 1012
+  does not stop it there.
+- **Firefox** keeps one WebSocket per host connecting at a time and holds
+  back reconnects to a host that just failed (RFC 6455 §4.1, §7.2.3). A
+  connect \`timeout\` shorter than that hold abandons held attempts: after an
+  outage, Firefox may take a few seconds longer to reconnect with a short
+  \`timeout\`. It may also hold a connection that received garbage until the
+  heartbeat gives it up, where Chromium and WebKit fail it at once.
+- **Chromium** closes a page's WebSockets (1006) when the page is frozen; the
+  element reconnects when it resumes, and reports no timeout.
+
+## Soak
+
+One element in headless Chromium under random faults from a seeded generator
+(\`npm run soak\`, soak/run.mjs), sending a numbered message every 20 ms
+whatever its state.
+
+${soakSection(soak)}
+`;
+
+mkdirSync('docs', {recursive: true});
+writeFileSync('docs/RELIABILITY.md', document);
+console.log(`wrote docs/RELIABILITY.md${missing.length ? ` (not run in ${missing.join(', ')})` : ''}`);
