@@ -16,7 +16,8 @@ const SECTIONS = [
   {
     title: 'Page lifecycle',
     take: (test) =>
-      test.file === 'test/client/ws-client.real.test.ts' && test.path.includes('page lifecycle'),
+      test.file === 'test/lifecycle.test.ts' ||
+      (test.file === 'test/client/ws-client.real.test.ts' && test.path.includes('page lifecycle')),
   },
   {
     title: 'The engine against the real server',
@@ -168,11 +169,23 @@ ${matrix(results)}
 - **Chromium** closes a page's WebSockets (1006) when the page is frozen; the
   element reconnects when it resumes, and reports no timeout.
 
+Offline and online are tested in the matrix with the events the browser
+fires, in all three engines; the browser's own network emulation (Chromium's
+offline mode) would also cut the test runner's connection to the page, so it
+is exercised in the soak below, which drives the page directly.
+
 ## Soak
 
 One element in headless Chromium under random faults from a seeded generator
 (\`npm run soak\`, soak/run.mjs), sending a numbered message every 20 ms
-whatever its state.
+whatever its state. The faults: server muted (no pongs, no echo), half-open
+link (blackhole), server killed and revived, every connection dropped,
+closes with 1001, 1011, 1012, 1013, 4000 or 4999 and a long UTF-8 reason,
+garbage bytes, Chromium's offline mode, the page hidden, and the page
+frozen; each held for 0.3–3 s, then healed, then 1–2 s of calm once open
+again. Messages handed to a connection that then fails can be lost in
+flight (WebSocket has no acknowledgements); those that waited in the queue
+must not be.
 
 ${soakSection(soak)}
 `;

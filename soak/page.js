@@ -32,10 +32,14 @@ function consistent(state) {
   const live = sockets.filter((socket) => socket.readyState <= PageWebSocket.OPEN);
   if (live.length > 1) return false;
   const [socket] = live;
-  if (state === 'open') return socket?.readyState === PageWebSocket.OPEN;
+  // A socket the server or browser has begun to close says so only when it
+  // is closed; until then the element is open, and queues what is sent.
+  if (state === 'open') return socket?.readyState === PageWebSocket.OPEN || lastIsClosing();
   if (state === 'connecting') return socket === undefined || socket.readyState === PageWebSocket.CONNECTING;
   return socket === undefined;
 }
+
+const lastIsClosing = () => sockets.at(-1)?.readyState === PageWebSocket.CLOSING;
 
 let el;
 let sender;

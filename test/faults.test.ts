@@ -162,7 +162,8 @@ describe('fault matrix', () => {
     }
 
     for (const code of codes) {
-      it(`${code} with the default stop-codes (1000 1008)`, async () => {
+      const expected = code === 1000 ? 'closed, no retry' : 'reconnects';
+      it(`${code}, default stop-codes (1000 1008): ${expected}`, async () => {
         const {w, change} = await closedWith(code);
         const stops = change.code === 1000 || change.code === 1008;
         expect(change.state).to.equal(stops ? 'closed' : 'reconnecting');
@@ -175,7 +176,7 @@ describe('fault matrix', () => {
       });
     }
 
-    it('1006 (no close frame) with the default stop-codes: reconnects', async () => {
+    it('1006 (no close frame), default stop-codes: reconnects', async () => {
       const w = await watched(rig.url);
       await reached(w, 'open');
       await rig.terminateClients();
@@ -191,7 +192,13 @@ describe('fault matrix', () => {
     });
 
     for (const code of codes) {
-      it(`${code} with stop-codes "1001, 1011-1013 4000-4999"`, async () => {
+      const expected =
+        code === 1000
+          ? 'reconnects'
+          : code === 1012
+            ? 'closed, no retry (reconnects where the browser reports 1006: WebKit)'
+            : 'closed, no retry';
+      it(`${code}, stop-codes "1001, 1011-1013 4000-4999": ${expected}`, async () => {
         const {w, change} = await closedWith(code, '1001, 1011-1013 4000-4999');
         const stops =
           [1001, 1011, 1012, 1013].includes(change.code!) || (change.code! >= 4000 && change.code! <= 4999);

@@ -34,7 +34,7 @@ describe('behind nginx with 2 s idle timeouts', () => {
     return {el, states};
   }
 
-  it('stays up for 8 s of idle application traffic with heartbeats, with zero reconnects', async () => {
+  it('8 s without application traffic, heartbeats every 500 ms: stays up, zero reconnects', async () => {
     // Well inside the proxy's timeout: a test page in a background tab has its
     // timers held to one wake-up a second.
     const {el, states} = await idleConnection(500);
@@ -45,7 +45,7 @@ describe('behind nginx with 2 s idle timeouts', () => {
     expect((await rig.received()).filter((m) => m === 'ping').length).to.be.at.least(6);
   });
 
-  it('is cut by nginx without heartbeats, and the element reconnects (the control)', async () => {
+  it('no application traffic, heartbeats off (the control): cut by nginx, and the element reconnects', async () => {
     const {el, states} = await idleConnection(0);
     await until(() => states.some((s) => s.previousState === 'open'), {
       timeout: 6000,

@@ -78,6 +78,8 @@ const LATE_TIMER_SLACK = 1000;
 /** Close code the client uses when it gives a socket up (the browser allows 1000 and 3000–4999). */
 const CLOSE_NORMAL = 1000;
 const CLOSE_DEAD = 4000;
+/** `readyState` of an open WebSocket. */
+const SOCKET_OPEN = 1;
 
 /**
  * The connection engine: one WebSocket kept alive with heartbeats, backoff
@@ -232,7 +234,10 @@ export class WsClient {
     }
     const payload = this.#serialize(data);
     if (payload === undefined) return false;
-    if (this.#socket && this.#state === ConnectionState.open) return this.#transmit(payload);
+    // A socket the server has begun to close (CLOSING, no event yet) would drop it.
+    if (this.#state === ConnectionState.open && this.#socket?.readyState === SOCKET_OPEN) {
+      return this.#transmit(payload);
+    }
     if (this.#queue.length >= this.#options.queueLimit) {
       this.#emitError(
         'queue-overflow',

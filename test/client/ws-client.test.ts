@@ -2,6 +2,7 @@
 // behaviours are tested against the real server in ws-client.real.test.ts.
 import {expect} from '@open-wc/testing';
 import {type ErrorDetail, type StateChange, WsClient, type WsClientOptions} from '../../src/client/index.js';
+import type {SocketConstructor} from '../../src/client/environment.js';
 import {fakeWorld, type FakeWorld} from '../support/fake-environment.js';
 
 interface Harness {
@@ -161,6 +162,44 @@ describe('WsClient URLs', () => {
     await Promise.resolve();
     expect(h.world.sockets.all).to.have.length(0);
     expect(h.client.state).to.equal('closed');
+  });
+
+  it('reports a URL the browser refuses (ws: from an https: page) as invalid-url, and keeps no socket', () => {
+    // What browsers throw for an insecure ws: URL on an https: page.
+    const refusing = class {
+      constructor() {
+        throw new DOMException(
+          'An insecure WebSocket connection may not be initiated from an HTTPS page.',
+          'SecurityError',
+        );
+      }
+    } as unknown as SocketConstructor;
+    const world = fakeWorld();
+    const client = new WsClient(
+      {url: 'ws://plain.example/ws?token=secret'},
+      {...world.environment, WebSocket: refusing},
+    );
+    const errors: ErrorDetail[] = [];
+    client.on('error', (error) => errors.push(error));
+    client.connect();
+    expect(errors.map((e) => e.kind)).to.deep.equal(['invalid-url']);
+    expect(errors[0].message).to.contain('insecure').and.not.contain('secret');
+    expect(errors[0].error).to.be.instanceOf(DOMException);
+    expect(client.state).to.equal('idle');
+    expect(world.clock.pending, 'no timer left behind').to.equal(0);
+  });
+
+  it('queues, rather than loses, what is sent while the server is closing the socket', () => {
+    const h = opened({reconnectDelay: 100});
+    const closing = h.world.sockets.last;
+    closing.serverClosing();
+    expect(h.client.send('late')).to.equal(true);
+    expect(h.client.queued).to.equal(1);
+    expect(h.errors).to.deep.equal([]);
+    closing.serverClose(1001, 'going away');
+    h.world.clock.advance(100);
+    h.world.sockets.last.open();
+    expect(h.world.sockets.last.messages).to.deep.equal(['late']);
   });
 
   it('keeps the query string out of invalid-url messages', () => {

@@ -109,6 +109,13 @@ export class FakeSocket implements SocketLike {
     this.onerror?.({type: 'error'});
   }
 
+  /** The server began the closing handshake: the socket is closing, and no event has said so yet. */
+  serverClosing(): void {
+    if (this.readyState !== FakeSocket.OPEN) return;
+    this.readyState = FakeSocket.CLOSING;
+    this.registry.ended(this);
+  }
+
   /** The connection ended from the other side (or the network). */
   serverClose(code = 1006, reason = ''): void {
     const wasLive = this.readyState < FakeSocket.CLOSING;
