@@ -2,27 +2,20 @@
 // and runs a WebSocket server that pushes on request (`push:N`), counts what
 // it receives (`expect:N` → `received`), answers `ping`, and can be killed
 // and revived on its port; a blackhole proxy stands in front of it.
-import {createReadStream, existsSync} from 'node:fs';
 import {createServer} from 'node:http';
-import {extname, join, normalize} from 'node:path';
 import {WebSocketServer} from 'ws';
+import {serveFiles} from '../scripts/serve-files.mjs';
 import {BlackholeProxy} from '../test/support/rig-server.mjs';
 
-const types = {'.html': 'text/html', '.js': 'text/javascript', '.map': 'application/json'};
-
 export async function startBenchServer(peerModules) {
-  const root = process.cwd();
+  const files = serveFiles({root: process.cwd(), dirs: ['bench', 'dist'], index: 'bench/page.html'});
   const http = createServer((request, response) => {
     const path = new URL(request.url, 'http://localhost').pathname;
     if (path.startsWith('/peers/')) {
       const body = peerModules[path.slice('/peers/'.length, -'.js'.length)];
-      if (body) return response.writeHead(200, {'content-type': types['.js']}).end(body);
+      if (body) return response.writeHead(200, {'content-type': 'text/javascript'}).end(body);
     }
-    const file = normalize(join(root, path === '/' ? 'bench/page.html' : path));
-    const allowed = ['bench', 'dist'].some((dir) => file.startsWith(join(root, dir) + '/'));
-    if (!allowed || !existsSync(file)) return response.writeHead(404).end();
-    response.writeHead(200, {'content-type': types[extname(file)] ?? 'application/octet-stream'});
-    createReadStream(file).pipe(response);
+    return files(request, response);
   });
   await new Promise((resolve) => http.listen(0, '127.0.0.1', resolve));
 

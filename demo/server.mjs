@@ -2,25 +2,16 @@
 // chat server at /ws whose faults the page can switch on: stop answering
 // pings, drop every connection, restart, or go silent without closing
 // anything (a blackhole, the half-open case).
-import {createReadStream, existsSync, statSync} from 'node:fs';
 import {createServer} from 'node:http';
-import {extname, join, normalize, resolve} from 'node:path';
+import {resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {WebSocketServer} from 'ws';
+import {serveFiles} from '../scripts/serve-files.mjs';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
-const served = ['demo', 'dist'];
+const files = serveFiles({root, dirs: ['demo', 'dist'], index: 'demo/index.html'});
 const port = Number(process.env.PORT ?? 8080);
 const host = process.env.HOST ?? '127.0.0.1';
-const types = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.map': 'application/json',
-  '.json': 'application/json',
-  '.svg': 'image/svg+xml',
-};
-
 const faults = {muted: false, blackholed: false, down: false};
 /** Upgrade requests held while blackholed: the TCP connection is up, the handshake never answered. */
 const heldUpgrades = [];
@@ -87,14 +78,6 @@ function accept(request, socket, head) {
   wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
 }
 
-function sendFile(response, path) {
-  response.writeHead(200, {
-    'content-type': types[extname(path)] ?? 'application/octet-stream',
-    'cache-control': 'no-store',
-  });
-  createReadStream(path).pipe(response);
-}
-
 const server = createServer((request, response) => {
   const url = new URL(request.url, `http://${request.headers.host}`);
   if (url.pathname.startsWith('/control/')) {
@@ -107,14 +90,7 @@ const server = createServer((request, response) => {
     response.writeHead(200, {'content-type': 'application/json'}).end(JSON.stringify(faultState()));
     return;
   }
-  const wanted = url.pathname === '/' ? '/demo/index.html' : url.pathname;
-  const path = normalize(join(root, decodeURIComponent(wanted)));
-  const allowed = served.some((dir) => path.startsWith(join(root, dir) + '/'));
-  if (!allowed || !existsSync(path) || !statSync(path).isFile()) {
-    response.writeHead(404, {'content-type': 'text/plain'}).end('not found');
-    return;
-  }
-  sendFile(response, path);
+  files(request, response);
 });
 
 server.on('upgrade', (request, socket, head) => {

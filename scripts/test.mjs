@@ -4,38 +4,13 @@
 // browser test runner (e.g. --files), and then the Node tests are left out.
 import {spawn} from 'node:child_process';
 import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
-import {connect, createServer} from 'node:net';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {ensureBrowsers} from './browsers.mjs';
+import {freePort, waitForPort} from './ports.mjs';
 
 const requested = (process.env.BROWSERS ?? 'chromium,firefox,webkit').split(/[\s,]+/).filter(Boolean);
 const extraArgs = process.argv.slice(2);
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const {port} = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForPort(port, timeout = 30_000) {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const ok = await new Promise((resolve) => {
-      const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => resolve(socket.end() && true));
-      socket.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`nothing listens on port ${port} after ${timeout} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 /** Starts a helper process we own; returns it, already watched for early exit. */
 function startHelper(name, command, args, options = {}) {

@@ -10,12 +10,12 @@
 // an invariant broke. SOAK_SEED or --seed replays a run; SOAK_FAULTS or
 // --faults (a comma-separated list) narrows the faults.
 /* global window -- page.evaluate callbacks run in the page */
-import {createReadStream, existsSync, mkdirSync, writeFileSync} from 'node:fs';
+import {mkdirSync, writeFileSync} from 'node:fs';
 import {createServer} from 'node:http';
-import {extname, join, normalize} from 'node:path';
 import {parseArgs} from 'node:util';
 import puppeteer from 'puppeteer-core';
 import {ensureBrowsers} from '../scripts/browsers.mjs';
+import {serveFiles} from '../scripts/serve-files.mjs';
 import {RigServer} from '../test/support/rig-server.mjs';
 
 const {values: args} = parseArgs({
@@ -94,16 +94,9 @@ function faults(server, page, cdp) {
 const offline = (on) => ({offline: on, latency: 0, downloadThroughput: -1, uploadThroughput: -1});
 
 function serve() {
-  const root = process.cwd();
-  const types = {'.html': 'text/html', '.js': 'text/javascript', '.map': 'application/json'};
-  const http = createServer((request, response) => {
-    const path = new URL(request.url, 'http://localhost').pathname;
-    const file = normalize(join(root, path === '/' ? 'soak/page.html' : path));
-    const allowed = ['soak', 'dist'].some((dir) => file.startsWith(join(root, dir) + '/'));
-    if (!allowed || !existsSync(file)) return response.writeHead(404).end();
-    response.writeHead(200, {'content-type': types[extname(file)] ?? 'application/octet-stream'});
-    createReadStream(file).pipe(response);
-  });
+  const http = createServer(
+    serveFiles({root: process.cwd(), dirs: ['soak', 'dist'], index: 'soak/page.html'}),
+  );
   return new Promise((resolve) => http.listen(0, '127.0.0.1', () => resolve(http)));
 }
 

@@ -3,35 +3,9 @@
 // server with short idle timeouts, as many production proxies are set up.
 import {spawn} from 'node:child_process';
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
-import {connect, createServer} from 'node:net';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
-
-/** A port that was free a moment ago. */
-async function freePort() {
-  const server = createServer();
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const {port} = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function accepting(port, timeout) {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const ok = await new Promise((resolve) => {
-      const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`nginx did not listen on ${port} within ${timeout} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+import {freePort, waitForPort} from '../../scripts/ports.mjs';
 
 /**
  * Starts nginx in front of `upstreamPort`, closing a connection that has been
@@ -77,7 +51,7 @@ http {
   const exited = new Promise((resolve) => child.once('exit', resolve));
   try {
     await Promise.race([
-      accepting(port, 10_000),
+      waitForPort(port, 10_000),
       exited.then((code) => {
         throw new Error(`nginx exited with ${code}: ${errors.trim()}`);
       }),
