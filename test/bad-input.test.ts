@@ -6,19 +6,14 @@ import '../src/index.js';
 import type {ErrorDetail} from '../src/events.js';
 import type {WsConnection} from '../src/ws-connection.js';
 import {Rig, until} from './support/rig.js';
+import {trackedWebSocket} from './support/tracked-websocket.js';
+import {captureWarnings} from './support/warnings.js';
 
 let rig: Rig;
 
-/** Counts the page's sockets; opening one while another is connecting or open is a violation. */
-const sockets = {created: [] as WebSocket[], violations: 0};
 const PageWebSocket = window.WebSocket;
-class TrackedWebSocket extends PageWebSocket {
-  constructor(url: string | URL, protocols?: string | string[]) {
-    super(url, protocols);
-    if (sockets.created.some((socket) => socket.readyState <= PageWebSocket.OPEN)) sockets.violations++;
-    sockets.created.push(this);
-  }
-}
+/** The page's sockets in this test: the element's engine takes the global WebSocket when it is made. */
+let tracker: ReturnType<typeof trackedWebSocket>;
 
 /** An element created (so its engine captures the tracked WebSocket) but not connected yet. */
 async function element(
@@ -31,33 +26,20 @@ async function element(
   return {el, errors};
 }
 
-function captureWarnings(): {warnings: string[]; restore(): void} {
-  const warn = console.warn;
-  const warnings: string[] = [];
-  console.warn = (message: string) => warnings.push(String(message));
-  return {warnings, restore: () => (console.warn = warn)};
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const opened = (el: WsConnection) => until(() => el.state === 'open', {timeout: 10_000, message: 'open'});
 
 describe('bad input', () => {
-  before(() => {
-    window.WebSocket = TrackedWebSocket;
-  });
-  after(() => {
-    window.WebSocket = PageWebSocket;
-  });
-
   beforeEach(async () => {
     rig = await Rig.start();
-    sockets.created = [];
-    sockets.violations = 0;
+    tracker = trackedWebSocket();
+    window.WebSocket = tracker.TrackedWebSocket;
   });
 
   afterEach(async () => {
+    window.WebSocket = PageWebSocket;
     for (const el of document.querySelectorAll('ws-connection')) el.close();
-    expect(sockets.violations, 'never two sockets connecting or open').to.equal(0);
+    expect(tracker.violations, 'never two sockets connecting or open').to.equal(0);
     await Rig.stopAll();
   });
 
@@ -130,7 +112,7 @@ describe('bad input', () => {
         await until(() => errors.length > 0, {message: 'an error'});
         expect(errors.map((e) => e.kind)).to.deep.equal(['invalid-url']);
         expect(el.state).to.equal('idle');
-        expect(sockets.created).to.have.length(0);
+        expect(tracker.sockets).to.have.length(0);
       });
     }
 
@@ -139,7 +121,7 @@ describe('bad input', () => {
       el.url = rig.url.replace('ws:', 'http:');
       el.connect();
       await opened(el);
-      expect(sockets.created[0].url).to.equal(`${rig.url}/`);
+      expect(tracker.sockets[0].url).to.equal(`${rig.url}/`);
     });
 
     it('paths resolve against the page, with ws: on an http: page', async () => {
@@ -151,7 +133,7 @@ describe('bad input', () => {
         const {el} = await element();
         el.url = path;
         el.connect();
-        expect(sockets.created.at(-1)?.url, path).to.equal(expected);
+        expect(tracker.sockets.at(-1)?.url, path).to.equal(expected);
         el.close();
         el.remove();
       }
@@ -243,7 +225,7 @@ describe('bad input', () => {
       el.url = rig.url;
       for (let i = 0; i < 1000; i++) el.connect();
       await opened(el);
-      expect(sockets.created).to.have.length(1);
+      expect(tracker.sockets).to.have.length(1);
       expect((await rig.status()).accepted).to.equal(1);
     });
 
@@ -276,7 +258,7 @@ describe('bad input', () => {
       await until(() => el.state === 'idle', {message: 'idle after removal'});
       await rig.heal();
       await sleep(500);
-      expect(sockets.created.every((socket) => socket.readyState >= PageWebSocket.CLOSING)).to.equal(true);
+      expect(tracker.sockets.every((socket) => socket.readyState >= PageWebSocket.CLOSING)).to.equal(true);
       expect((await rig.status()).open).to.equal(0);
     });
 
@@ -288,7 +270,7 @@ describe('bad input', () => {
         el.connect();
         elsewhere.append(el);
         await opened(el);
-        expect(sockets.created).to.have.length(1);
+        expect(tracker.sockets).to.have.length(1);
       } finally {
         el.close();
         elsewhere.remove();

@@ -9,26 +9,7 @@ import {
   type WsClientOptions,
 } from '../../src/client/index.js';
 import {Rig, until} from '../support/rig.js';
-
-/** Real browser sockets, counted: creating one while another is connecting or open is a failure. */
-function trackedWebSocket() {
-  const sockets: WebSocket[] = [];
-  let violations = 0;
-  class TrackedWebSocket extends WebSocket {
-    constructor(url: string | URL, protocols?: string | string[]) {
-      super(url, protocols);
-      if (sockets.some((socket) => socket.readyState <= WebSocket.OPEN)) violations++;
-      sockets.push(this);
-    }
-  }
-  return {
-    TrackedWebSocket,
-    sockets,
-    get violations() {
-      return violations;
-    },
-  };
-}
+import {trackedWebSocket} from '../support/tracked-websocket.js';
 
 interface Harness {
   client: WsClient;

@@ -4,6 +4,7 @@ import {expect} from '@open-wc/testing';
 import {type ErrorDetail, type StateChange, WsClient, type WsClientOptions} from '../../src/client/index.js';
 import type {SocketConstructor} from '../../src/client/environment.js';
 import {fakeWorld, type FakeWorld} from '../support/fake-environment.js';
+import {captureWarnings} from '../support/warnings.js';
 
 interface Harness {
   world: FakeWorld;
@@ -676,9 +677,7 @@ describe('WsClient one socket', () => {
 
 describe('WsClient options', () => {
   it('warns about an invalid value and keeps the default', () => {
-    const warn = console.warn;
-    const warnings: string[] = [];
-    console.warn = (message: string) => warnings.push(message);
+    const {warnings, restore} = captureWarnings();
     try {
       const h = setup({heartbeatInterval: -5, timeout: NaN, queueLimit: 1.5, stopCodes: '1000 x'});
       expect(h.client.options.heartbeatInterval).to.equal(30_000);
@@ -689,16 +688,14 @@ describe('WsClient options', () => {
         [1008, 1008],
       ]);
     } finally {
-      console.warn = warn;
+      restore();
     }
     expect(warnings).to.have.length(4);
     expect(warnings[0]).to.contain('heartbeatInterval');
   });
 
   it('refuses durations beyond what timers can wait (2^31 - 1 ms), which would fire at once', () => {
-    const warn = console.warn;
-    const warnings: string[] = [];
-    console.warn = (message: string) => warnings.push(message);
+    const {warnings, restore} = captureWarnings();
     try {
       const h = opened({
         heartbeatInterval: 3e9,
@@ -716,22 +713,20 @@ describe('WsClient options', () => {
       expect(h.world.sockets.last.pings).to.equal(0);
       expect(h.client.state).to.equal('open');
     } finally {
-      console.warn = warn;
+      restore();
     }
     expect(warnings).to.have.length(4);
     expect(warnings[0]).to.contain('2147483647');
   });
 
   it('warns once about the same invalid value, and again about a new one', () => {
-    const warn = console.warn;
-    const warnings: string[] = [];
-    console.warn = (message: string) => warnings.push(message);
+    const {warnings, restore} = captureWarnings();
     try {
       const h = setup({timeout: -1});
       h.client.configure({timeout: -1});
       h.client.configure({timeout: -2});
     } finally {
-      console.warn = warn;
+      restore();
     }
     expect(warnings).to.have.length(2);
     expect(warnings[1]).to.contain('-2');
