@@ -511,10 +511,10 @@ export class WsClient {
       this.#log(`heartbeat timer ${Math.round(now - this.#heartbeatDueAt)} ms late; probing again`);
       this.#probe();
     } else if (now - this.#probeSentAt >= timeout) {
-      // The reply may be waiting behind a long task that held this timer
-      // back: let what is already queued run first. A reply re-arms the
-      // heartbeat, which clears this verdict.
-      this.#setTimer('heartbeat', 0, () => {
+      // A timer late by less than the slack means a busy or throttled page,
+      // and the reply may be waiting behind it: give it as long again
+      // before the verdict. A reply re-arms the heartbeat, which cancels it.
+      this.#setTimer('heartbeat', Math.max(0, now - this.#heartbeatDueAt), () => {
         this.#log(`no reply to the ping within ${timeout} ms`);
         this.#attemptFailed('heartbeat-timeout', `no reply from the server within ${timeout} ms of a ping`);
       });

@@ -334,6 +334,26 @@ describe('WsClient heartbeat', () => {
     expect(kinds(h)).to.deep.equal(['heartbeat-timeout']);
   });
 
+  it('gives a reply as long again as its deadline timer was late, before declaring death', () => {
+    // interval 1000, timeout 500: the ping at 1000 is due an answer by 1500.
+    const answered = opened();
+    answered.world.clock.advance(1000);
+    answered.world.clock.sleep(800);
+    expect(answered.errors, 'a stall of 300 ms past the deadline is no verdict yet').to.deep.equal([]);
+    answered.world.sockets.last.receive('pong');
+    answered.world.clock.advance(300);
+    expect(answered.errors).to.deep.equal([]);
+    expect(answered.client.state).to.equal('open');
+
+    const silent = opened();
+    silent.world.clock.advance(1000);
+    silent.world.clock.sleep(800);
+    silent.world.clock.advance(299);
+    expect(silent.errors).to.deep.equal([]);
+    silent.world.clock.advance(1);
+    expect(kinds(silent)).to.deep.equal(['heartbeat-timeout']);
+  });
+
   it('applies a new heartbeat-interval to the open connection', () => {
     const h = opened();
     h.client.configure({heartbeatInterval: 200});
