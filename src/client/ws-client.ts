@@ -7,6 +7,7 @@ import {
   type SocketLike,
   type TimerHandle,
 } from './environment.js';
+import {Heartbeat, LATE_TIMER_SLACK} from './heartbeat.js';
 import {
   DEFAULT_OPTIONS,
   mergeOptions,
@@ -58,7 +59,11 @@ export interface ErrorDetail {
   kind: ErrorKind;
   message: string;
   error?: unknown;
-  /** What could not be handled: the raw text for `parse-error`, the messages for `queue-discarded`. */
+  /**
+   * What could not be handled, as it was given: the raw text for
+   * `parse-error`, the message for `send-failed` and `queue-overflow`, the
+   * messages for `queue-discarded`.
+   */
   data?: unknown;
 }
 
@@ -71,10 +76,12 @@ export interface WsClientEventMap {
 }
 
 type Listener<K extends keyof WsClientEventMap> = (detail: WsClientEventMap[K]) => void;
-type TimerName = 'connect' | 'retry' | 'stable' | 'heartbeat';
+type Outgoing = {[K in keyof WsClientEventMap]: [K, WsClientEventMap[K]]}[keyof WsClientEventMap];
+type TimerName = 'connect' | 'retry' | 'stable';
+type Cause = {code?: number; reason?: string};
+/** A message waiting for the next open: what `send()` was given, and what goes on the wire. */
+type Queued = {data: unknown; payload: unknown};
 
-/** A timer firing later than this after its due time was delayed by throttling or sleep. */
-const LATE_TIMER_SLACK = 1000;
 /** Close code the client uses when it gives a socket up (the browser allows 1000 and 3000–4999). */
 const CLOSE_NORMAL = 1000;
 const CLOSE_DEAD = 4000;
@@ -85,6 +92,11 @@ const SOCKET_OPEN = 1;
  * The connection engine: one WebSocket kept alive with heartbeats, backoff
  * with jitter, an outgoing queue and page lifecycle awareness. Free of the
  * DOM, so the element, the Lit controller and Node programs share it.
+ *
+ * Every change is complete before anyone hears of it: events wait in an
+ * outbox until the call or callback that caused them has finished, and go
+ * out in the order the changes happened. A listener may call any method, and
+ * the call takes full effect.
  *
  * @example
  * const client = new WsClient({url: 'wss://example.com/feed', json: true});
@@ -102,6 +114,9 @@ export class WsClient {
     error: new Set(),
     latency: new Set(),
   };
+  /** Events of changes already made, waiting for the change in progress to finish. */
+  readonly #outbox: Outgoing[] = [];
+  #delivering = false;
 
   #state: ConnectionState = ConnectionState.idle;
   #socket: SocketLike | undefined;
@@ -110,33 +125,46 @@ export class WsClient {
   #attempt = 0;
   /** Someone asked for a connection: `connect()` was called, and not `close()` or `pause()` since. */
   #active = false;
-  /** Closed on `pagehide`; reopened on the next `pageshow`. */
+  /** Closed on `pagehide`; reopened on the next `pageshow`, `visible` or `resume`. */
   #suspended = false;
+  /** The page said `offline` and has not said `online` since. */
+  #offlineSignalled = false;
   #unwatch: (() => void) | undefined;
-  #queue: unknown[] = [];
+  #queue: Queued[] = [];
   readonly #warned = new Set<string>();
 
   readonly #timers = new Map<TimerName, TimerHandle>();
   #connectDueAt = 0;
-  #heartbeatDueAt = 0;
-  #lastSent = 0;
-  #lastReceived = 0;
-  /** When the unanswered liveness probe went out; any inbound message answers it. */
-  #probeSentAt: number | undefined;
-  /** When the unanswered ping went out; only the pong answers it (for latency). */
-  #pingSentAt: number | undefined;
+  readonly #heartbeat: Heartbeat;
   #latency: number | undefined;
   #nextRetryAt: number | undefined;
 
   constructor(options: Partial<WsClientOptions> = {}, environment: Partial<Environment> = {}) {
     this.#env = {...defaultEnvironment(), ...environment};
+    const env = this.#env;
+    this.#heartbeat = new Heartbeat(
+      {
+        now: () => env.now(),
+        setTimeout: (callback, ms) => env.setTimeout(() => this.#run(callback), ms),
+        clearTimeout: (handle) => env.clearTimeout(handle),
+      },
+      {
+        ping: () => this.#transmit(this.#options.pingMessage),
+        dead: () =>
+          this.#attemptFailed(
+            'heartbeat-timeout',
+            `no reply from the server within ${this.#options.timeout} ms of a ping`,
+          ),
+        log: (line) => this.#log(line),
+      },
+    );
     this.configure(options);
   }
 
   get state(): ConnectionState {
     return this.#state;
   }
-  /** Retries since the last stable open. */
+  /** Retries since the last stable open, or since `connect()` or `reconnect()`. */
   get attempt(): number {
     return this.#attempt;
   }
@@ -164,63 +192,79 @@ export class WsClient {
   }
 
   /**
-   * Changes options. A new `url`, `urlProvider` or `protocols` reconnects
-   * (or starts, from `closed`); heartbeat changes apply to the open socket.
+   * Changes options. A new `url` or `protocols` reconnects (or starts, from
+   * `closed`). A new `urlProvider` or `openMessages` never does by itself:
+   * they apply from the next attempt or open. Heartbeat changes apply to the
+   * open socket.
    */
   configure(changes: Partial<WsClientOptions>): void {
-    const before = this.#options;
-    this.#options = mergeOptions(before, changes, (message) => {
-      // Once each: a host re-applying the same bad value must not repeat it.
-      if (this.#warned.has(message)) return;
-      this.#warned.add(message);
-      console.warn(`[ws-connection] ${message}`);
+    this.#run(() => {
+      const before = this.#options;
+      this.#options = mergeOptions(before, changes, (message) => {
+        // Once each: a host re-applying the same bad value must not repeat it.
+        if (this.#warned.has(message)) return;
+        this.#warned.add(message);
+        console.warn(`[ws-connection] ${message}`);
+      });
+      const after = this.#options;
+      if (this.#socket && after.binaryType !== before.binaryType) this.#socket.binaryType = after.binaryType;
+      this.#heartbeat.configure(heartbeatSettings(after));
+      const target = (options: ResolvedOptions) => `${options.url} ${protocolList(options.protocols)}`;
+      const hasTarget = (options: ResolvedOptions) => options.url !== undefined || !!options.urlProvider;
+      const wanted = this.#active && !this.#suspended;
+      if (target(before) !== target(after) && (wanted || this.#state === ConnectionState.closed)) {
+        this.#activate();
+        this.#attempt = 0;
+        this.#attemptConnection();
+      } else if (wanted && this.#state === ConnectionState.idle && !hasTarget(before) && hasTarget(after)) {
+        this.#attemptConnection();
+      }
     });
-    const after = this.#options;
-    if (this.#socket && after.binaryType !== before.binaryType) this.#socket.binaryType = after.binaryType;
-    const target = (options: ResolvedOptions) => [
-      options.url,
-      options.urlProvider,
-      protocolList(options.protocols).join(),
-    ];
-    const retarget = target(before).some((value, i) => value !== target(after)[i]);
-    if (retarget && (this.#active || this.#state === ConnectionState.closed)) {
-      this.#attempt = 0;
-      this.#start();
-      this.#openSocket();
-    } else if (this.#state === ConnectionState.open) {
-      this.#armHeartbeat();
-    }
   }
 
-  /** Starts, or retries at once, skipping any scheduled delay. Does nothing while connecting or open. */
+  /**
+   * Starts, or retries at once, skipping any scheduled delay, with a fresh
+   * retry budget. Does nothing more while connecting or open; while the
+   * network is down it waits for it.
+   */
   connect(): void {
-    if (this.#state === ConnectionState.closed) this.#attempt = 0;
-    this.#start();
-    if (this.#state === ConnectionState.open || this.#state === ConnectionState.connecting) return;
-    this.#openSocket();
+    this.#run(() => {
+      this.#activate();
+      this.#attempt = 0;
+      if (this.#state === ConnectionState.open || this.#state === ConnectionState.connecting) return;
+      this.#attemptConnection();
+    });
   }
 
-  /** Drops the current socket and connects again at once. */
+  /** Drops the current socket and connects again at once, with a fresh retry budget. */
   reconnect(): void {
-    this.#start();
-    this.#openSocket();
+    this.#run(() => {
+      this.#activate();
+      this.#attempt = 0;
+      this.#attemptConnection();
+    });
   }
 
   /** Closes and stops reconnecting; messages still queued are reported by one `queue-discarded` error. */
   close(code = CLOSE_NORMAL, reason = ''): void {
-    if (this.#state === ConnectionState.closed && !this.#socket) return;
-    this.#enterClosed({code, reason});
+    this.#run(() => {
+      if (this.#state === ConnectionState.closed && !this.#socket) return;
+      this.#enterClosed({code, reason});
+    });
   }
 
   /**
    * Closes the socket and clears every timer, keeping the queue, and goes
    * `idle` until `connect()`. For a host that is going away for a while
-   * (an element removed from the page).
+   * (an element removed from the page). A `closed` client stays closed.
    */
   pause(reason = 'paused'): void {
-    this.#stop();
-    this.#dropSocket(CLOSE_NORMAL, reason);
-    this.#setState(ConnectionState.idle);
+    this.#run(() => {
+      if (this.#state === ConnectionState.closed) return;
+      this.#deactivate();
+      this.#halt(reason);
+      this.#setState(ConnectionState.idle);
+    });
   }
 
   /**
@@ -228,59 +272,119 @@ export class WsClient {
    * open. Returns false, and reports why as an error, when not accepted.
    */
   send(data: unknown): boolean {
-    if (this.#state === ConnectionState.closed) {
-      this.#emitError('send-failed', 'the connection is closed: call connect() before sending');
-      return false;
-    }
-    const payload = this.#serialize(data);
-    if (payload === undefined) return false;
-    // A socket the server has begun to close (CLOSING, no event yet) would drop it.
-    if (this.#state === ConnectionState.open && this.#socket?.readyState === SOCKET_OPEN) {
-      return this.#transmit(payload);
-    }
-    if (this.#queue.length >= this.#options.queueLimit) {
-      this.#emitError(
-        'queue-overflow',
-        `the queue holds ${this.#options.queueLimit} messages already`,
-        undefined,
-        data,
-      );
-      return false;
-    }
-    this.#queue.push(payload);
-    return true;
+    return this.#run(() => {
+      if (this.#state === ConnectionState.closed) {
+        this.#emitError(
+          'send-failed',
+          'the connection is closed: call connect() before sending',
+          undefined,
+          data,
+        );
+        return false;
+      }
+      const payload = this.#serialize(data);
+      if (payload === undefined) return false;
+      // A socket the server has begun to close (CLOSING, no event yet) would drop it.
+      if (this.#state === ConnectionState.open && this.#socket?.readyState === SOCKET_OPEN) {
+        return this.#transmit(payload, data);
+      }
+      if (this.#queue.length >= this.#options.queueLimit) {
+        this.#emitError(
+          'queue-overflow',
+          `the queue holds ${this.#options.queueLimit} messages already`,
+          undefined,
+          data,
+        );
+        return false;
+      }
+      this.#queue.push({data, payload});
+      return true;
+    });
   }
 
-  #start(): void {
+  /**
+   * Makes a change, then tells the listeners. Every way into the engine (a
+   * method, a socket or timer callback, a page signal) goes through here;
+   * calls made by listeners run their change at once and add their events
+   * behind the ones being delivered.
+   */
+  #run<T>(change: () => T): T {
+    try {
+      return change();
+    } finally {
+      this.#deliver();
+    }
+  }
+
+  #deliver(): void {
+    if (this.#delivering || !this.#outbox.length) return;
+    this.#delivering = true;
+    try {
+      for (let next = this.#outbox.shift(); next; next = this.#outbox.shift()) {
+        const [type, detail] = next;
+        for (const listener of [...this.#listeners[type]] as Listener<typeof type>[]) {
+          try {
+            listener(detail as never);
+          } catch (error) {
+            // Reported as the platform reports listener errors: later, and
+            // without stopping the other listeners.
+            this.#env.setTimeout(() => {
+              throw error;
+            }, 0);
+          }
+        }
+      }
+    } finally {
+      this.#delivering = false;
+    }
+  }
+
+  /** Marks the client as wanted, and watches the page for network and lifecycle changes. */
+  #activate(): void {
     this.#active = true;
     this.#suspended = false;
-    this.#unwatch ??= this.#env.watch((signal) => this.#onLifecycle(signal));
+    this.#unwatch ??= this.#env.watch((signal) => this.#run(() => this.#onLifecycle(signal)));
   }
 
-  #stop(): void {
+  /** Marks the client as not wanted, and stops watching the page. */
+  #deactivate(): void {
     this.#active = false;
     this.#suspended = false;
     this.#unwatch?.();
     this.#unwatch = undefined;
+  }
+
+  /** Ends whatever is under way: the socket, a pending `urlProvider`, every timer. */
+  #halt(reason: string, code = CLOSE_NORMAL): void {
+    this.#attemptId++;
+    this.#dropSocket(code, reason);
     this.#clearTimers();
   }
 
-  #openSocket(): void {
-    this.#dropSocket(CLOSE_NORMAL, 'reconnect');
-    this.#clearTimers();
+  #offline(): boolean {
+    return this.#offlineSignalled || !this.#env.isOnline();
+  }
+
+  /** The one way a socket is made: now, or `offline` until the network returns. */
+  #attemptConnection(): void {
+    this.#halt('reconnect');
+    if (this.#offline()) {
+      this.#setState(ConnectionState.offline);
+      return;
+    }
     const {url, urlProvider} = this.#options;
     if (!urlProvider && url === undefined) {
       this.#setState(ConnectionState.idle);
       return;
     }
-    const attemptId = ++this.#attemptId;
+    const attemptId = this.#attemptId;
     this.#setState(ConnectionState.connecting);
     this.#armConnectTimer(this.#options.timeout);
     if (!urlProvider) {
       this.#dial(url);
       return;
     }
-    const current = () => attemptId === this.#attemptId && this.#state === ConnectionState.connecting;
+    const current = () => attemptId === this.#attemptId;
     const failed = (error: unknown) =>
       current() && this.#attemptFailed('invalid-url', `urlProvider failed: ${describe(error)}`, error);
     let provided: unknown;
@@ -290,18 +394,27 @@ export class WsClient {
       failed(error);
       return;
     }
-    if (isPromiseLike(provided)) provided.then((value) => current() && this.#dial(value), failed);
-    else this.#dial(provided);
+    if (isPromiseLike(provided)) {
+      provided.then(
+        (value) => this.#run(() => current() && this.#dial(value)),
+        (error) => this.#run(() => failed(error)),
+      );
+    } else {
+      this.#dial(provided);
+    }
   }
 
   #dial(raw: unknown): void {
     const provided = this.#options.urlProvider !== undefined;
+    const fail = (kind: ErrorKind, message: string, error?: unknown) =>
+      provided ? this.#attemptFailed(kind, message, error) : this.#giveUp(kind, message, error);
     const url = typeof raw === 'string' ? resolveSocketUrl(raw, this.#env.baseUrl()) : undefined;
     if (!url) {
       const shown = typeof raw === 'string' ? `"${redactUrl(raw)}"` : String(raw);
-      const message = `${shown} is not a ws:, wss:, http: or https: URL, nor a path beginning with /, ./ or ../`;
-      if (provided) this.#attemptFailed('invalid-url', message);
-      else this.#giveUp('invalid-url', message);
+      fail(
+        'invalid-url',
+        `${shown} is not a ws:, wss:, http: or https: URL, nor a path beginning with /, ./ or ../`,
+      );
       return;
     }
     const Socket = this.#env.WebSocket;
@@ -316,59 +429,48 @@ export class WsClient {
     } catch (error) {
       // The constructor refuses a malformed URL or protocol list (SyntaxError)
       // and, in browsers, an insecure ws: from an https: page (SecurityError).
-      if (provided)
-        this.#attemptFailed('invalid-url', `cannot open ${redactUrl(url)}: ${describe(error)}`, error);
-      else this.#giveUp('invalid-url', `cannot open ${redactUrl(url)}: ${describe(error)}`, error);
+      fail('invalid-url', `cannot open ${redactUrl(url)}: ${describe(error)}`, error);
       return;
     }
     socket.binaryType = this.#options.binaryType;
-    socket.onopen = () => socket === this.#socket && this.#onOpen();
-    socket.onmessage = (event: {data: unknown}) => socket === this.#socket && this.#onMessage(event.data);
+    // Handlers check identity: a socket that was replaced or dropped is ignored.
+    socket.onopen = () => this.#run(() => socket === this.#socket && this.#onOpen());
+    socket.onmessage = (event: {data: unknown}) =>
+      this.#run(() => socket === this.#socket && this.#onMessage(event.data));
     socket.onerror = (event: unknown) =>
-      socket === this.#socket && this.#emitError('socket-error', 'the WebSocket reported an error', event);
+      this.#run(
+        () =>
+          socket === this.#socket &&
+          this.#emitError('socket-error', 'the WebSocket reported an error', event),
+      );
     socket.onclose = (event: {code: number; reason: string}) =>
-      socket === this.#socket && this.#onClose(event.code, event.reason);
+      this.#run(() => socket === this.#socket && this.#onClose(event.code, event.reason));
     this.#socket = socket;
   }
 
   #onOpen(): void {
-    const socket = this.#socket;
     this.#clearTimer('connect');
-    const now = this.#env.now();
-    this.#lastSent = this.#lastReceived = now;
-    this.#probeSentAt = this.#pingSentAt = undefined;
-    this.#state = ConnectionState.open;
     this.#log('open');
-    // Renewed subscriptions first, then what waited, all before anyone hears
-    // of the open, so that nothing sent from a state listener overtakes them.
+    this.#setState(ConnectionState.open);
+    this.#heartbeat.start(heartbeatSettings(this.#options));
+    // Renewed subscriptions first, then what waited, before any listener
+    // hears of the open, so that nothing sent from a listener overtakes them.
     for (const message of this.#options.openMessages) {
       const payload = this.#serialize(message);
-      if (payload !== undefined && this.#socket === socket) this.#transmit(payload);
+      if (payload !== undefined) this.#transmit(payload, message);
     }
-    while (this.#queue.length && this.#socket === socket) this.#transmit(this.#queue.shift());
-    if (this.#socket !== socket) return;
+    for (const {data, payload} of this.#queue.splice(0)) this.#transmit(payload, data);
     this.#setTimer('stable', this.#options.stableAfter, () => (this.#attempt = 0));
-    this.#armHeartbeat();
-    this.#emitState(ConnectionState.connecting);
   }
 
   #onMessage(data: unknown): void {
-    const now = this.#env.now();
-    this.#lastReceived = now;
-    if (this.#probeSentAt !== undefined) {
-      // Answered: the timer waits for the reply's deadline, so set it for
-      // the next ping instead (once per ping, not per message).
-      this.#probeSentAt = undefined;
-      this.#armHeartbeat();
+    const isPong = data === this.#options.pongMessage;
+    const latency = this.#heartbeat.received(isPong);
+    if (latency !== undefined) {
+      this.#latency = latency;
+      this.#emit('latency', {latency});
     }
-    if (data === this.#options.pongMessage) {
-      if (this.#pingSentAt !== undefined) {
-        this.#latency = now - this.#pingSentAt;
-        this.#pingSentAt = undefined;
-        this.#emit('latency', {latency: this.#latency});
-      }
-      return;
-    }
+    if (isPong) return;
     if (this.#options.json && typeof data === 'string') {
       let parsed: unknown;
       try {
@@ -395,21 +497,21 @@ export class WsClient {
 
   /** This attempt or connection is over; report why and try again later. */
   #attemptFailed(kind: ErrorKind, message: string, error?: unknown): void {
+    this.#halt(kind, CLOSE_DEAD);
     this.#emitError(kind, message, error);
-    this.#dropSocket(CLOSE_DEAD, kind);
     this.#scheduleRetry({});
   }
 
   /** Retrying cannot help (a malformed URL): report it and wait for new options. */
   #giveUp(kind: ErrorKind, message: string, error?: unknown): void {
-    this.#clearTimers();
+    this.#halt(kind);
     this.#emitError(kind, message, error);
     this.#setState(ConnectionState.idle);
   }
 
-  #scheduleRetry(cause: {code?: number; reason?: string}): void {
+  #scheduleRetry(cause: Cause): void {
     this.#clearTimers();
-    if (!this.#env.isOnline()) {
+    if (this.#offline()) {
       this.#setState(ConnectionState.offline, cause);
       return;
     }
@@ -421,17 +523,17 @@ export class WsClient {
     this.#attempt++;
     const {reconnectDelay, maxReconnectDelay} = this.#options;
     const delay = retryDelay(this.#attempt, reconnectDelay, maxReconnectDelay, this.#env.random);
-    this.#setTimer('retry', delay, () => this.#openSocket());
+    this.#setTimer('retry', delay, () => this.#attemptConnection());
     this.#nextRetryAt = this.#env.epochNow() + delay;
     this.#log(`retry ${this.#attempt} in ${delay} ms`);
     this.#setState(ConnectionState.reconnecting, {...cause, delay});
   }
 
-  #enterClosed(cause: {code?: number; reason?: string}): void {
-    this.#stop();
-    this.#dropSocket(cause.code ?? CLOSE_NORMAL, cause.reason ?? '');
+  #enterClosed(cause: Cause): void {
+    this.#deactivate();
+    this.#halt(cause.reason ?? '', cause.code ?? CLOSE_NORMAL);
     if (this.#queue.length) {
-      const discarded = this.#queue;
+      const discarded = this.#queue.map(({data}) => data);
       this.#queue = [];
       this.#emitError(
         'queue-discarded',
@@ -444,82 +546,38 @@ export class WsClient {
   }
 
   #onLifecycle(signal: LifecycleSignal): void {
+    if (signal === 'offline') this.#offlineSignalled = true;
+    if (signal === 'online') this.#offlineSignalled = false;
+    if (!this.#active) return;
     const state = this.#state;
+    const live =
+      state === ConnectionState.connecting ||
+      state === ConnectionState.open ||
+      state === ConnectionState.reconnecting;
     if (signal === 'pagehide') {
-      if (this.#socket || this.#timers.has('retry')) {
-        this.#dropSocket(CLOSE_NORMAL, 'page hidden');
-        this.#clearTimers();
+      // Closed cleanly, so that the page may enter the back/forward cache.
+      if (live || state === ConnectionState.offline) {
         this.#suspended = true;
+        this.#halt('page hidden');
         this.#setState(ConnectionState.idle);
       }
     } else if (signal === 'offline') {
-      if (state === ConnectionState.open) this.#probe();
-      else if (state === ConnectionState.connecting || state === ConnectionState.reconnecting) {
-        this.#dropSocket(CLOSE_NORMAL, 'offline');
-        this.#clearTimers();
+      // At once, as socket.io and centrifuge do: what is sent now is queued, not written into a dead link.
+      if (live) {
+        this.#halt('offline');
         this.#setState(ConnectionState.offline);
       }
     } else if (this.#suspended) {
-      if (signal === 'pageshow' || signal === 'visible' || signal === 'resume') {
+      if (signal !== 'online') {
         this.#suspended = false;
-        this.#openSocket();
+        this.#attemptConnection();
       }
     } else if (state === ConnectionState.open) {
-      this.#probe();
-    } else if (state === ConnectionState.reconnecting || state === ConnectionState.offline) {
-      this.#openSocket();
-    }
-  }
-
-  /** Asks the server for a sign of life now, when heartbeats are on. */
-  #probe(): void {
-    if (!this.#socket || this.#state !== ConnectionState.open || this.#options.heartbeatInterval <= 0) return;
-    const now = this.#env.now();
-    if (this.#transmit(this.#options.pingMessage)) {
-      this.#probeSentAt = this.#pingSentAt = now;
-    }
-    this.#armHeartbeat();
-  }
-
-  /** One timer serves the heartbeat: it is due at the next ping, or at the deadline of the last one. */
-  #armHeartbeat(): void {
-    this.#clearTimer('heartbeat');
-    const {heartbeatInterval, timeout} = this.#options;
-    if (this.#state !== ConnectionState.open || heartbeatInterval <= 0) return;
-    this.#heartbeatDueAt = this.#probeSentAt !== undefined ? this.#probeSentAt + timeout : this.#nextPingAt();
-    const wait = Math.max(0, this.#heartbeatDueAt - this.#env.now());
-    this.#setTimer('heartbeat', wait, () => this.#onHeartbeatTimer());
-  }
-
-  /** A ping is due once `heartbeatInterval` passed without sending, or without receiving. */
-  #nextPingAt(): number {
-    return Math.min(this.#lastSent, this.#lastReceived) + this.#options.heartbeatInterval;
-  }
-
-  #onHeartbeatTimer(): void {
-    const now = this.#env.now();
-    const {timeout} = this.#options;
-    if (this.#probeSentAt === undefined) {
-      // Traffic since arming may have moved the next ping later; the timer is
-      // only re-armed here, never on each message, to keep messages cheap.
-      if (now >= this.#nextPingAt()) this.#probe();
-      else this.#armHeartbeat();
-      return;
-    }
-    if (now - this.#heartbeatDueAt > LATE_TIMER_SLACK) {
-      // Throttled, frozen or asleep: the silence may be ours, not the server's.
-      this.#log(`heartbeat timer ${Math.round(now - this.#heartbeatDueAt)} ms late; probing again`);
-      this.#probe();
-    } else if (now - this.#probeSentAt >= timeout) {
-      // A timer late by less than the slack means a busy or throttled page,
-      // and the reply may be waiting behind it: give it as long again
-      // before the verdict. A reply re-arms the heartbeat, which cancels it.
-      this.#setTimer('heartbeat', Math.max(0, now - this.#heartbeatDueAt), () => {
-        this.#log(`no reply to the ping within ${timeout} ms`);
-        this.#attemptFailed('heartbeat-timeout', `no reply from the server within ${timeout} ms of a ping`);
-      });
-    } else {
-      this.#armHeartbeat();
+      this.#heartbeat.probe();
+    } else if (state === ConnectionState.reconnecting) {
+      this.#attemptConnection();
+    } else if (state === ConnectionState.offline && signal === 'online') {
+      this.#attemptConnection();
     }
   }
 
@@ -535,14 +593,15 @@ export class WsClient {
     });
   }
 
-  #transmit(payload: unknown): boolean {
+  /** Writes to the socket; `data` is what the caller gave, reported if the socket refuses it. */
+  #transmit(payload: unknown, data: unknown = payload): boolean {
     try {
       this.#socket!.send(payload as never);
     } catch (error) {
-      this.#emitError('send-failed', `the socket refused a message: ${describe(error)}`, error, payload);
+      this.#emitError('send-failed', `the socket refused a message: ${describe(error)}`, error, data);
       return false;
     }
-    this.#lastSent = this.#env.now();
+    this.#heartbeat.sent();
     return true;
   }
 
@@ -575,8 +634,8 @@ export class WsClient {
   #detach(): void {
     if (!this.#socket) return;
     this.#socket = undefined;
+    this.#heartbeat.stop();
     this.#clearTimer('connect');
-    this.#clearTimer('heartbeat');
     this.#clearTimer('stable');
   }
 
@@ -594,10 +653,14 @@ export class WsClient {
 
   #setTimer(name: TimerName, wait: number, callback: () => void): void {
     this.#clearTimer(name);
-    const handle = this.#env.setTimeout(() => {
-      this.#timers.delete(name);
-      callback();
-    }, wait);
+    const handle = this.#env.setTimeout(
+      () =>
+        this.#run(() => {
+          this.#clearTimer(name);
+          callback();
+        }),
+      wait,
+    );
     this.#timers.set(name, handle);
   }
 
@@ -609,23 +672,16 @@ export class WsClient {
 
   #clearTimers(): void {
     for (const name of [...this.#timers.keys()]) this.#clearTimer(name);
-    this.#nextRetryAt = undefined;
+    this.#heartbeat.stop();
   }
 
-  #setState(state: ConnectionState, extra: {code?: number; reason?: string; delay?: number} = {}): void {
+  /** The one way the state changes; its event waits in the outbox until the change is complete. */
+  #setState(state: ConnectionState, cause: Cause & {delay?: number} = {}): void {
     const previousState = this.#state;
     if (state === previousState) return;
     this.#state = state;
-    this.#emitState(previousState, extra);
-  }
-
-  #emitState(
-    previousState: ConnectionState,
-    extra: {code?: number; reason?: string; delay?: number} = {},
-  ): void {
-    const detail: StateChange = {state: this.#state, previousState, attempt: this.#attempt, ...extra};
-    this.#log(`${previousState} → ${this.#state}`);
-    this.#emit('state', detail);
+    this.#log(`${previousState} → ${state}`);
+    this.#emit('state', {state, previousState, attempt: this.#attempt, ...cause});
   }
 
   #emitError(kind: ErrorKind, message: string, error?: unknown, data?: unknown): void {
@@ -637,17 +693,7 @@ export class WsClient {
   }
 
   #emit<K extends keyof WsClientEventMap>(type: K, detail: WsClientEventMap[K]): void {
-    for (const listener of this.#listeners[type] as Set<Listener<K>>) {
-      try {
-        listener(detail);
-      } catch (error) {
-        // A listener's mistake must not leave the engine half-way through a
-        // change: report it as the platform reports listener errors, later.
-        this.#env.setTimeout(() => {
-          throw error;
-        }, 0);
-      }
-    }
+    this.#outbox.push([type, detail] as Outgoing);
   }
 
   #log(line: string): void {
@@ -655,6 +701,10 @@ export class WsClient {
     if (debug === true) console.debug(`[ws-connection] ${line}`);
     else if (debug) debug(line);
   }
+}
+
+function heartbeatSettings({heartbeatInterval, timeout}: ResolvedOptions) {
+  return {interval: heartbeatInterval, timeout};
 }
 
 function isBinary(data: unknown): boolean {

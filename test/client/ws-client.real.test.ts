@@ -256,16 +256,26 @@ describe('WsClient against a real server', () => {
       await until(() => h.client.state === 'open', {timeout: 5000, message: 'open after online'});
     });
 
-    it('probes an open connection on offline and keeps it when the server answers', async () => {
-      const h = client({heartbeatInterval: 10_000, timeout: 500});
+    it('closes an open connection at once on offline, queues what is sent, and connects at once on online', async () => {
+      const h = client({heartbeatInterval: 0, timeout: 3000});
       h.client.connect();
       await h.reached('open');
-      await rig.takeReceived();
       window.dispatchEvent(new Event('offline'));
-      await until(async () => (await rig.received()).includes('ping'), {message: 'a probe'});
-      await sleep(700);
+      expect(h.client.state).to.equal('offline');
+      await until(async () => (await rig.status()).open === 0, {message: 'closed at the server'});
+      expect(h.client.send('while offline')).to.equal(true);
+      expect(h.client.queued).to.equal(1);
+      document.dispatchEvent(new Event('resume'));
+      window.dispatchEvent(new PageTransitionEvent('pageshow', {persisted: true}));
+      await sleep(300);
+      expect((await rig.status()).accepted, 'nothing attempted while offline').to.equal(1);
+      window.dispatchEvent(new Event('online'));
+      expect(h.client.state, 'an attempt at once').to.equal('connecting');
+      await until(async () => (await rig.received()).includes('while offline'), {
+        timeout: 8000,
+        message: 'the queue delivered after online',
+      });
       expect(h.client.state).to.equal('open');
-      expect(h.errors).to.deep.equal([]);
     });
 
     it('attempts at once when the page becomes visible during a retry wait', async () => {

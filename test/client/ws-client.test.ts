@@ -492,14 +492,14 @@ describe('WsClient page lifecycle', () => {
     expect(h.client.attempt).to.equal(0);
   });
 
-  it('probes an open socket on offline, online, visible and resume', () => {
+  it('probes an open socket on online, visible and resume', () => {
     const h = opened();
-    h.world.signal('offline');
-    expect(h.client.state, 'the signal may be wrong: the probe decides').to.equal('open');
-    expect(h.world.sockets.last.pings).to.equal(1);
-    h.world.sockets.last.receive('pong');
-    for (const signal of ['online', 'visible', 'resume'] as const) h.world.signal(signal);
-    expect(h.world.sockets.last.pings).to.equal(4);
+    for (const signal of ['online', 'visible', 'resume'] as const) {
+      h.world.signal(signal);
+      h.world.sockets.last.receive('pong');
+    }
+    expect(h.world.sockets.last.pings).to.equal(3);
+    expect(h.client.state).to.equal('open');
   });
 
   it('attempts at once when visible during a scheduled retry', () => {
@@ -519,6 +519,7 @@ describe('WsClient page lifecycle', () => {
     h.world.signal('pagehide');
     expect(socket.closedWith?.code).to.equal(1000);
     expect(h.client.state).to.equal('idle');
+    h.world.clock.advance(0);
     expect(h.world.clock.pending).to.equal(0);
     h.client.send('kept');
     h.world.signal('pageshow');
@@ -678,6 +679,7 @@ describe('WsClient one socket', () => {
       h.client.close();
     }
     expect(h.world.sockets.live).to.equal(0);
+    h.world.clock.advance(0);
     expect(h.world.clock.pending).to.equal(0);
   });
 
@@ -750,5 +752,368 @@ describe('WsClient options', () => {
     }
     expect(warnings).to.have.length(2);
     expect(warnings[1]).to.contain('-2');
+  });
+});
+
+describe('WsClient listeners that call methods (re-entrancy)', () => {
+  /** Calls `action` from inside the first event that matches, once. */
+  function once<K extends 'state' | 'error'>(
+    h: Harness,
+    type: K,
+    match: (detail: K extends 'state' ? StateChange : ErrorDetail) => boolean,
+    action: () => void,
+  ) {
+    let done = false;
+    h.client.on(type, (detail) => {
+      if (done || !match(detail as never)) return;
+      done = true;
+      action();
+    });
+  }
+
+  it('reconnect() from a connecting listener leaves one socket, and the first is closed', () => {
+    const h = setup();
+    once(
+      h,
+      'state',
+      (s) => s.state === 'connecting',
+      () => h.client.reconnect(),
+    );
+    h.client.connect();
+    expect(h.world.sockets.all).to.have.length(2);
+    expect(h.world.sockets.all[0].closedWith, 'the first socket is closed').to.not.equal(undefined);
+    expect(h.world.sockets.live).to.equal(1);
+    h.world.clock.advance(0);
+    h.world.sockets.last.open();
+    expect(h.client.state).to.equal('open');
+  });
+
+  it('close() from a connecting listener leaves it closed: no dial, no socket, no timer', () => {
+    const h = setup();
+    once(
+      h,
+      'state',
+      (s) => s.state === 'connecting',
+      () => h.client.close(),
+    );
+    h.client.connect();
+    expect(h.client.state).to.equal('closed');
+    expect(h.world.sockets.live).to.equal(0);
+    h.world.sockets.all.forEach((socket) => socket.open());
+    h.world.clock.advance(60_000);
+    expect(stateNames(h)).to.deep.equal(['connecting', 'closed']);
+    expect(h.client.state).to.equal('closed');
+    expect(h.world.clock.pending).to.equal(0);
+  });
+
+  it('reconnect() from a connect-timeout error listener takes full effect: its socket is kept, no retry', () => {
+    const h = setup();
+    once(
+      h,
+      'error',
+      (e) => e.kind === 'connect-timeout',
+      () => h.client.reconnect(),
+    );
+    h.client.connect();
+    h.world.clock.advance(500);
+    expect(kinds(h)).to.deep.equal(['connect-timeout']);
+    const fresh = h.world.sockets.last;
+    expect(h.world.sockets.all).to.have.length(2);
+    expect(fresh.closedWith, 'the new socket is not closed').to.equal(undefined);
+    expect(h.client.state).to.equal('connecting');
+    expect(h.client.nextRetryAt, 'no retry scheduled').to.equal(undefined);
+    fresh.open();
+    h.world.clock.advance(100);
+    expect(h.client.state).to.equal('open');
+    expect(h.world.sockets.all).to.have.length(2);
+  });
+
+  it('close() from an error listener during the flush on open: open is reported, then closed', () => {
+    const h = setup({json: true, openMessages: [10n]});
+    const order: string[] = [];
+    h.client.on('state', ({state}) => order.push(state));
+    h.client.on('error', ({kind}) => order.push(kind));
+    once(
+      h,
+      'error',
+      (e) => e.kind === 'send-failed',
+      () => h.client.close(),
+    );
+    h.client.connect();
+    h.client.send('queued');
+    h.world.sockets.last.open();
+    expect(order).to.deep.equal(['connecting', 'open', 'send-failed', 'closed']);
+    expect(h.world.sockets.last.sent, 'the queue was flushed before anyone heard of the open').to.deep.equal([
+      'queued',
+    ]);
+    expect(h.client.state).to.equal('closed');
+  });
+
+  it('reports each change with the state it made, in order, when a listener changes it again', () => {
+    const h = setup();
+    once(
+      h,
+      'state',
+      (s) => s.state === 'open',
+      () => h.client.close(4001, 'from listener'),
+    );
+    h.client.connect();
+    h.world.sockets.last.open();
+    expect(h.states.map(({previousState, state}) => `${previousState}→${state}`)).to.deep.equal([
+      'idle→connecting',
+      'connecting→open',
+      'open→closed',
+    ]);
+    expect(h.world.sockets.last.closedWith).to.deep.equal({code: 4001, reason: 'from listener'});
+  });
+
+  it('a state listener sees the change complete: the socket is there when it hears connecting', () => {
+    const h = setup();
+    let seen = -1;
+    h.client.on('state', ({state}) => state === 'connecting' && (seen = h.world.sockets.live));
+    h.client.connect();
+    expect(seen).to.equal(1);
+  });
+
+  it('connect() from a retries-exhausted listener starts again with a fresh budget', () => {
+    const h = setup({maxRetries: 1});
+    once(
+      h,
+      'error',
+      (e) => e.kind === 'retries-exhausted',
+      () => h.client.connect(),
+    );
+    h.client.connect();
+    h.world.sockets.last.serverClose(1006);
+    retryNow(h);
+    h.world.sockets.last.serverClose(1006);
+    expect(kinds(h)).to.deep.equal(['retries-exhausted']);
+    expect(h.client.state).to.equal('connecting');
+    expect(h.client.attempt).to.equal(0);
+    h.world.sockets.last.serverClose(1006);
+    expect(h.client.state, 'one more retry is allowed').to.equal('reconnecting');
+  });
+
+  it('ignores the late close event of a socket it replaced', () => {
+    const h = opened();
+    const first = h.world.sockets.last;
+    h.client.reconnect();
+    h.world.clock.advance(0);
+    expect(first.readyState).to.equal(3);
+    expect(h.client.state).to.equal('connecting');
+    expect(stateNames(h)).to.deep.equal(['connecting', 'open', 'connecting']);
+  });
+});
+
+describe('WsClient retry budget', () => {
+  function exhausted() {
+    const h = setup({maxRetries: 1});
+    h.client.connect();
+    h.world.sockets.last.serverClose(1006);
+    retryNow(h);
+    h.world.sockets.last.serverClose(1006);
+    expect(kinds(h)).to.deep.equal(['retries-exhausted']);
+    return h;
+  }
+
+  for (const method of ['connect', 'reconnect'] as const) {
+    it(`${method}() after retries-exhausted starts a fresh budget`, () => {
+      const h = exhausted();
+      h.client[method]();
+      expect(h.client.attempt).to.equal(0);
+      h.world.sockets.last.serverClose(1006);
+      expect(kinds(h)).to.deep.equal(['retries-exhausted']);
+      expect(h.client.state).to.equal('reconnecting');
+      expect(h.client.attempt).to.equal(1);
+    });
+  }
+
+  it('pause() and connect() (a removal and a re-insertion) start a fresh budget', () => {
+    const h = exhausted();
+    h.client.pause();
+    expect(h.client.state, 'a closed client stays closed when paused').to.equal('closed');
+    h.client.connect();
+    h.world.sockets.last.serverClose(1006);
+    expect(h.client.state).to.equal('reconnecting');
+  });
+
+  it('connect() during a backoff resets the attempt count it reports', () => {
+    const h = opened();
+    h.world.sockets.last.serverClose(1006);
+    retryNow(h);
+    h.world.sockets.last.serverClose(1006);
+    expect(h.client.attempt).to.equal(2);
+    h.client.connect();
+    expect(h.states.at(-1)).to.include({state: 'connecting', attempt: 0});
+  });
+});
+
+describe('WsClient offline', () => {
+  it('closes an open socket at once on offline, queues what is sent, and waits for online', () => {
+    const h = opened();
+    const socket = h.world.sockets.last;
+    h.world.signal('offline');
+    expect(h.client.state).to.equal('offline');
+    expect(socket.closedWith?.code).to.equal(1000);
+    expect(h.world.sockets.live).to.equal(0);
+    expect(h.client.send('while offline')).to.equal(true);
+    expect(socket.sent, 'nothing written into the dead link').to.deep.equal([]);
+    expect(h.client.queued).to.equal(1);
+    h.world.clock.advance(0);
+    expect(h.world.clock.pending, 'no timer while offline').to.equal(0);
+    for (const signal of ['visible', 'resume', 'pageshow'] as const) h.world.signal(signal);
+    h.world.clock.advance(60_000);
+    expect(h.world.sockets.all, 'nothing attempted while offline').to.have.length(1);
+    h.world.signal('online');
+    expect(h.world.sockets.all, 'online connects at once').to.have.length(2);
+    h.world.sockets.last.open();
+    expect(h.world.sockets.last.sent).to.deep.equal(['while offline']);
+  });
+
+  it('goes offline even with heartbeats off', () => {
+    const h = opened({heartbeatInterval: 0});
+    h.world.signal('offline');
+    expect(h.client.state).to.equal('offline');
+    expect(h.world.sockets.live).to.equal(0);
+  });
+
+  it('stops a connect attempt and a scheduled retry on offline', () => {
+    const connecting = setup();
+    connecting.client.connect();
+    connecting.world.signal('offline');
+    expect(connecting.client.state).to.equal('offline');
+    expect(connecting.world.sockets.live).to.equal(0);
+
+    const waiting = opened();
+    waiting.world.sockets.last.serverClose(1006);
+    waiting.world.signal('offline');
+    expect(waiting.client.state).to.equal('offline');
+    expect(waiting.client.nextRetryAt).to.equal(undefined);
+    waiting.world.clock.advance(60_000);
+    expect(waiting.world.sockets.all).to.have.length(1);
+  });
+
+  it('attempts nothing on connect() or reconnect() while the network is down', () => {
+    const h = setup();
+    h.world.online = false;
+    h.client.connect();
+    expect(h.client.state).to.equal('offline');
+    h.client.reconnect();
+    expect(h.world.sockets.all).to.have.length(0);
+    h.world.signal('online');
+    expect(h.client.state).to.equal('connecting');
+  });
+
+  it('a page shown again while offline waits offline', () => {
+    const h = opened();
+    h.world.signal('pagehide');
+    h.world.signal('offline');
+    h.world.signal('pageshow');
+    expect(h.client.state).to.equal('offline');
+    expect(h.world.sockets.all).to.have.length(1);
+    h.world.signal('online');
+    expect(h.world.sockets.all).to.have.length(2);
+  });
+
+  it('pagehide during a pending async urlProvider suspends, and its late result is dropped', async () => {
+    let resolve!: (url: string) => void;
+    const h = setup({url: undefined, urlProvider: () => new Promise<string>((r) => (resolve = r))});
+    h.client.connect();
+    h.world.signal('pagehide');
+    expect(h.client.state).to.equal('idle');
+    resolve('wss://late.example/');
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(h.world.sockets.all).to.have.length(0);
+    expect(h.world.clock.pending, 'no connect timer left').to.equal(0);
+    h.world.signal('pageshow');
+    expect(h.client.state).to.equal('connecting');
+    resolve('wss://fresh.example/');
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(h.world.sockets.last.url).to.equal('wss://fresh.example/');
+  });
+});
+
+describe('WsClient options that frameworks assign on every render', () => {
+  it('a fresh urlProvider never reconnects; the next attempt calls the latest', () => {
+    const h = opened({url: undefined, urlProvider: () => 'wss://server.example/ws?token=0'});
+    for (let render = 1; render <= 5; render++) {
+      h.client.configure({urlProvider: () => `wss://server.example/ws?token=${render}`});
+    }
+    expect(h.world.sockets.all).to.have.length(1);
+    expect(h.client.state).to.equal('open');
+    h.world.sockets.last.serverClose(1006);
+    retryNow(h);
+    expect(h.world.sockets.last.url).to.equal('wss://server.example/ws?token=5');
+  });
+
+  it('a fresh openMessages array never reconnects; the next open sends it', () => {
+    const h = opened({openMessages: ['sub:a']});
+    expect(h.world.sockets.last.sent).to.deep.equal(['sub:a']);
+    for (let render = 0; render < 5; render++) h.client.configure({openMessages: ['sub:a', 'sub:b']});
+    expect(h.world.sockets.all).to.have.length(1);
+    h.world.sockets.last.serverClose(1006);
+    retryNow(h);
+    h.world.sockets.last.open();
+    expect(h.world.sockets.last.sent).to.deep.equal(['sub:a', 'sub:b']);
+  });
+
+  it('a urlProvider given to a client waiting without a url starts it', () => {
+    const h = setup({url: undefined});
+    h.client.connect();
+    expect(h.client.state).to.equal('idle');
+    h.client.configure({urlProvider: () => 'wss://late.example/'});
+    expect(h.world.sockets.last.url).to.equal('wss://late.example/');
+  });
+
+  it('new protocols reconnect with them; the same protocols written another way do not', () => {
+    const h = opened({protocols: 'chat.v2, chat.v1'});
+    expect(h.world.sockets.last.protocols).to.deep.equal(['chat.v2', 'chat.v1']);
+    h.client.configure({protocols: ['chat.v2', 'chat.v1']});
+    h.client.configure({protocols: 'chat.v2 chat.v1'});
+    expect(h.world.sockets.all).to.have.length(1);
+    h.client.configure({protocols: 'chat.v3'});
+    expect(h.world.sockets.all).to.have.length(2);
+    expect(h.world.sockets.all[0].closedWith?.code).to.equal(1000);
+    expect(h.world.sockets.last.protocols).to.deep.equal(['chat.v3']);
+  });
+});
+
+describe('WsClient in a throttled background tab', () => {
+  it('declares a silent link dead within a few timer periods when every timer runs 60 s late', () => {
+    const h = opened();
+    let periods = 0;
+    while (!kinds(h).includes('heartbeat-timeout') && periods < 20) {
+      h.world.clock.sleep(60_000);
+      periods++;
+    }
+    expect(kinds(h)).to.deep.equal(['heartbeat-timeout']);
+    expect(periods).to.be.at.most(4);
+    expect(h.world.sockets.all[0].closedWith?.code).to.equal(4000);
+  });
+
+  it('keeps a healthy link that answers each late probe', () => {
+    const h = opened();
+    for (let period = 0; period < 20; period++) {
+      h.world.clock.sleep(60_000);
+      h.world.sockets.last.receive('pong');
+    }
+    expect(h.errors).to.deep.equal([]);
+    expect(h.world.sockets.all).to.have.length(1);
+  });
+});
+
+describe('WsClient queue reports', () => {
+  it('reports discarded and refused messages as they were given, not serialised', () => {
+    const h = setup({json: true, queueLimit: 1});
+    h.client.connect();
+    h.client.send({a: 1});
+    h.client.send({b: 2});
+    h.client.close();
+    expect(h.errors.map(({kind, data}) => [kind, data])).to.deep.equal([
+      ['queue-overflow', {b: 2}],
+      ['queue-discarded', [{a: 1}]],
+    ]);
   });
 });

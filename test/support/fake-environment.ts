@@ -87,11 +87,17 @@ export class FakeSocket implements SocketLike {
     this.sent.push(data);
   }
 
+  /** As a real socket: closing now, and the close event comes later, with the code sent (1005 for none). */
   close(code?: number, reason?: string): void {
     if (this.readyState >= FakeSocket.CLOSING) return;
     this.closedWith = {code, reason};
     this.readyState = FakeSocket.CLOSING;
     this.registry.ended(this);
+    this.registry.clock.setTimeout(() => {
+      if (this.readyState === FakeSocket.CLOSED) return;
+      this.readyState = FakeSocket.CLOSED;
+      this.onclose?.({code: code ?? 1005, reason: reason ?? ''});
+    }, 0);
   }
 
   /** The server accepted the connection. */
@@ -140,6 +146,8 @@ export class SocketRegistry {
   live = 0;
   peak = 0;
 
+  constructor(readonly clock: FakeClock) {}
+
   created(socket: FakeSocket): void {
     this.all.push(socket);
     this.live++;
@@ -172,7 +180,7 @@ export interface FakeWorld {
 
 export function fakeWorld(): FakeWorld {
   const clock = new FakeClock();
-  const sockets = new SocketRegistry();
+  const sockets = new SocketRegistry(clock);
   const listeners = new Set<(signal: LifecycleSignal) => void>();
   const world: FakeWorld = {
     clock,
