@@ -16,6 +16,7 @@ const operations = {
   heal: (rig) => rig.proxy.heal(),
   inject: (rig, {bytes}) => rig.proxy.inject(Buffer.from(bytes)),
   received: (rig) => rig.received,
+  connections: (rig) => rig.connections,
   takeReceived: (rig) => rig.takeReceived(),
   startNginx: async (rig) => `ws://127.0.0.1:${await rig.startNginx()}`,
 };

@@ -111,6 +111,8 @@ export class RigServer {
   receivedOn = [];
   accepted = 0;
   peak = 0;
+  /** Each accepted connection: the subprotocols the client offered, the one chosen, and the request path. */
+  connections = [];
   port = 0;
   #wss;
   #clients = new Set();
@@ -223,12 +225,18 @@ export class RigServer {
     });
     this.#wss = wss;
     this.port = wss.address().port;
-    wss.on('connection', (ws) => this.#accept(ws));
+    wss.on('connection', (ws, request) => this.#accept(ws, request));
   }
 
-  #accept(ws) {
+  #accept(ws, request) {
     this.#clients.add(ws);
     this.accepted++;
+    const offered = request.headers['sec-websocket-protocol'];
+    this.connections.push({
+      protocols: offered ? offered.split(/\s*,\s*/) : [],
+      protocol: ws.protocol,
+      path: request.url,
+    });
     this.peak = Math.max(this.peak, this.#clients.size);
     if (this.flap) {
       this.#clients.delete(ws);

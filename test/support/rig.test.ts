@@ -154,6 +154,26 @@ describe('server rig', () => {
     expect(await rig.received()).to.deep.equal([]);
   });
 
+  it('records the subprotocols each connection offered and the one it chose', async () => {
+    const probe = open(`${rig.url}/feed?n=1`);
+    const plain = open(rig.url);
+    probes.push(probe, plain);
+    await probe.opened;
+    await plain.opened;
+    // Reproduced here rather than in open(): protocols are a constructor argument.
+    const offered = new WebSocket(rig.url, ['chat.v2', 'chat.v1']);
+    await new Promise((resolve) => offered.addEventListener('open', resolve));
+    expect(offered.protocol).to.equal('chat.v2');
+    offered.close();
+    const connections = await rig.connections();
+    expect(connections.map((c) => c.path).sort()).to.deep.equal(['/', '/', '/feed?n=1']);
+    expect(connections.find((c) => c.protocols.length)).to.deep.equal({
+      protocols: ['chat.v2', 'chat.v1'],
+      protocol: 'chat.v2',
+      path: '/',
+    });
+  });
+
   it('kills and revives on the same port', async () => {
     const probe = await connect();
     await rig.kill();

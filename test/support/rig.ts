@@ -24,6 +24,15 @@ export interface RigStatus {
 
 export type Received = string | {binary: number};
 
+export interface RigConnection {
+  /** The subprotocols the client offered, in order. */
+  protocols: string[];
+  /** The one the server chose (the first offered), or ''. */
+  protocol: string;
+  /** The request path and query. */
+  path: string;
+}
+
 async function command<T>(op: string, args: object = {}): Promise<T> {
   return (await executeServerCommand('ws-rig', {op, ...args})) as T;
 }
@@ -108,6 +117,10 @@ export class Rig {
   received(): Promise<Received[]> {
     return this.op('received');
   }
+  /** Every connection accepted since start, in order. */
+  connections(): Promise<RigConnection[]> {
+    return this.op('connections');
+  }
   takeReceived(): Promise<Received[]> {
     return this.op('takeReceived');
   }
@@ -131,3 +144,5 @@ export async function until(
     await new Promise((resolve) => setTimeout(resolve, interval));
   }
 }
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
