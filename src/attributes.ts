@@ -1,11 +1,16 @@
 import type {ComplexAttributeConverter} from '@lit/reactive-element';
 
 /**
- * A number attribute where only a written number counts: an empty or absent
- * attribute is "not set" (the default), and text that is not a number is NaN,
- * which the engine reports and replaces by the default.
+ * A number attribute where only a written number counts: removing the
+ * attribute restores `fallback` (the default), and text that is not a number
+ * (empty included) is NaN, which the engine reports and replaces by the
+ * default.
  */
-export const numberAttribute: ComplexAttributeConverter<number | undefined> = {
-  fromAttribute: (value) => (value === null ? undefined : value.trim() === '' ? NaN : Number(value)),
-  toAttribute: (value) => (value === undefined ? null : String(value)),
-};
+export const numberAttribute = (fallback: number): ComplexAttributeConverter<number> => ({
+  fromAttribute: (value) => (value === null ? fallback : value.trim() === '' ? NaN : Number(value)),
+});
+
+/** A text attribute whose removal restores `fallback` (the default, or none). */
+export const textAttribute = <T extends string | undefined>(fallback: T): ComplexAttributeConverter<T> => ({
+  fromAttribute: (value) => (value ?? fallback) as T,
+});

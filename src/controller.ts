@@ -13,8 +13,9 @@ export interface WebSocketControllerOptions extends Partial<WsClientOptions> {
 
 /**
  * The connection engine bound to a Lit element: connects when the host
- * connects, lets go when it disconnects, and re-renders the host on every
- * state change.
+ * connects, lets go when it is removed, and re-renders the host on every
+ * state change. A host moved within the document in one task (a keyed list
+ * reordered) keeps its connection as it was.
  *
  * @example
  * class PriceTicker extends LitElement {
@@ -35,6 +36,8 @@ export class WebSocketController implements ReactiveController {
   readonly #manual: boolean;
   /** `connect()` was called: the host reconnecting reconnects even when manual. */
   #started = false;
+  /** The host was removed, and it is not yet known whether for good or for a move within this task. */
+  #leaving = false;
 
   constructor(
     host: ReactiveControllerHost,
@@ -69,11 +72,19 @@ export class WebSocketController implements ReactiveController {
   }
 
   hostConnected(): void {
-    if (!this.#manual || this.#started) this.client.connect();
+    // Insertion resumes only what removal paused: a move changes nothing.
+    const moved = this.#leaving;
+    this.#leaving = false;
+    if (!moved && (!this.#manual || this.#started)) this.client.connect();
   }
 
   hostDisconnected(): void {
-    this.client.pause('host disconnected');
-    this.#host.requestUpdate();
+    this.#leaving = true;
+    queueMicrotask(() => {
+      if (!this.#leaving) return;
+      this.#leaving = false;
+      this.client.pause('host disconnected');
+      this.#host.requestUpdate();
+    });
   }
 }

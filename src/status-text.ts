@@ -21,24 +21,26 @@ const WORDS: Record<ConnectionState, string> = {
 };
 
 /**
- * The words of the status area: the state, the latency while open, the code
- * and reason of an unusual close, and while reconnecting the attempt and a
- * countdown (apart, as it changes each second).
+ * The words of the status area: `text` names the state (with the attempt
+ * while reconnecting, and the code and reason of an unusual close); `detail`
+ * holds what changes with every heartbeat or second — the latency while
+ * open, the countdown while reconnecting — and is kept apart so that a live
+ * region announces the state, not each tick.
  *
  * @example
  * statusText({state: 'reconnecting', attempt: 2, nextRetryAt: now + 2500, now, latency: undefined});
- * // {text: 'Reconnecting, attempt 2', countdown: ' in 3 s'}
+ * // {text: 'Reconnecting, attempt 2', detail: ' in 3 s'}
  */
 export function statusText({state, attempt, latency, nextRetryAt, now, close}: StatusInput): {
   text: string;
-  countdown?: string;
+  detail?: string;
 } {
   if (state === 'open' && latency !== undefined) {
-    return {text: `${WORDS.open} · ${Math.round(latency)} ms`};
+    return {text: WORDS.open, detail: ` · ${Math.round(latency)} ms`};
   }
   if (state === 'reconnecting') {
     const seconds = nextRetryAt === undefined ? 0 : Math.max(0, Math.ceil((nextRetryAt - now) / 1000));
-    return {text: `${WORDS.reconnecting}, attempt ${attempt}`, countdown: ` in ${seconds} s`};
+    return {text: `${WORDS.reconnecting}, attempt ${attempt}`, detail: ` in ${seconds} s`};
   }
   if (state === 'closed' && close?.code !== undefined && close.code !== 1000) {
     return {text: `${WORDS.closed} (${close.code}${close.reason ? `: ${close.reason}` : ''})`};

@@ -1,6 +1,7 @@
 import {css, type PropertyDeclarations, type PropertyValues, ReactiveElement} from '@lit/reactive-element';
-import {numberAttribute} from './attributes.js';
-import type {WsClientOptions} from './client/options.js';
+import {numberAttribute, textAttribute} from './attributes.js';
+import {formatCodeRanges} from './client/close-codes.js';
+import {DEFAULT_OPTIONS, type WsClientOptions} from './client/options.js';
 import {ConnectionState, WsClient} from './client/ws-client.js';
 import {connectionEvent} from './events.js';
 import {statusText} from './status-text.js';
@@ -37,7 +38,7 @@ const OPTION_PROPERTIES = [
  *
  * @fires ws-state - The connection changed state; `detail` is `{state, previousState, attempt, code?, reason?, delay?}` (bubbles, composed).
  * @fires ws-message - A message arrived; `detail.data` is a string, Blob or ArrayBuffer, or with `json` the parsed value (bubbles, composed).
- * @fires ws-error - Something went wrong; `detail` is `{kind, message, error?}` (bubbles, composed).
+ * @fires ws-error - Something went wrong; `detail` is `{kind, message, error?, data?}` (bubbles, composed).
  *
  * @attr {'idle' | 'connecting' | 'open' | 'reconnecting' | 'offline' | 'closed'} state - Reflects the connection state (read-only), so CSS can select `ws-connection[state=open]`.
  *
@@ -57,6 +58,9 @@ export class WsConnection extends ReactiveElement {
   static override styles = css`
     :host {
       display: block;
+    }
+    :host([hidden]) {
+      display: none;
     }
     :host([hide-status]) [part='status'] {
       display: none;
@@ -92,20 +96,33 @@ export class WsConnection extends ReactiveElement {
     }
   `;
 
+  // Removing an attribute restores the engine's default.
   static override properties: PropertyDeclarations = {
-    url: {},
-    protocols: {},
-    heartbeatInterval: {attribute: 'heartbeat-interval', converter: numberAttribute},
-    timeout: {converter: numberAttribute},
-    pingMessage: {attribute: 'ping-message'},
-    pongMessage: {attribute: 'pong-message'},
-    reconnectDelay: {attribute: 'reconnect-delay', converter: numberAttribute},
-    maxReconnectDelay: {attribute: 'max-reconnect-delay', converter: numberAttribute},
-    maxRetries: {attribute: 'max-retries', converter: numberAttribute},
-    stopCodes: {attribute: 'stop-codes'},
-    queueLimit: {attribute: 'queue-limit', converter: numberAttribute},
+    url: {converter: textAttribute(undefined)},
+    protocols: {converter: textAttribute(undefined)},
+    heartbeatInterval: {
+      attribute: 'heartbeat-interval',
+      converter: numberAttribute(DEFAULT_OPTIONS.heartbeatInterval),
+    },
+    timeout: {converter: numberAttribute(DEFAULT_OPTIONS.timeout)},
+    pingMessage: {attribute: 'ping-message', converter: textAttribute(DEFAULT_OPTIONS.pingMessage)},
+    pongMessage: {attribute: 'pong-message', converter: textAttribute(DEFAULT_OPTIONS.pongMessage)},
+    reconnectDelay: {
+      attribute: 'reconnect-delay',
+      converter: numberAttribute(DEFAULT_OPTIONS.reconnectDelay),
+    },
+    maxReconnectDelay: {
+      attribute: 'max-reconnect-delay',
+      converter: numberAttribute(DEFAULT_OPTIONS.maxReconnectDelay),
+    },
+    maxRetries: {attribute: 'max-retries', converter: numberAttribute(DEFAULT_OPTIONS.maxRetries)},
+    stopCodes: {
+      attribute: 'stop-codes',
+      converter: textAttribute(formatCodeRanges(DEFAULT_OPTIONS.stopCodes)),
+    },
+    queueLimit: {attribute: 'queue-limit', converter: numberAttribute(DEFAULT_OPTIONS.queueLimit)},
     json: {type: Boolean},
-    binaryType: {attribute: 'binary-type'},
+    binaryType: {attribute: 'binary-type', converter: textAttribute(DEFAULT_OPTIONS.binaryType)},
     manual: {type: Boolean},
     hideStatus: {type: Boolean, attribute: 'hide-status', reflect: true},
     urlProvider: {attribute: false},
@@ -137,7 +154,7 @@ export class WsConnection extends ReactiveElement {
   maxReconnectDelay = 30_000;
 
   /** Retries after which the element stops (`closed`, `ws-error` kind `retries-exhausted`); `0` never reconnects. */
-  maxRetries = Infinity;
+  maxRetries: number = Infinity;
 
   /** Server close codes after which no retry is made: `1000 1008 4000-4099`. */
   stopCodes = '1000 1008';
@@ -157,17 +174,29 @@ export class WsConnection extends ReactiveElement {
   /** Hide the status area. */
   hideStatus = false;
 
-  /** Called before every attempt for the URL (fresh tokens); may return a promise. */
+  /**
+   * Called before every attempt for the URL (fresh tokens); may return a
+   * promise. Assigning a new function never reconnects: it is called from
+   * the next attempt.
+   */
   urlProvider?: () => string | Promise<string>;
 
-  /** Sent on every open, before queued messages (subscriptions to renew after a reconnect). */
+  /**
+   * Sent on every open, before queued messages (subscriptions to renew after
+   * a reconnect). Assigning a new array never reconnects: it is sent from
+   * the next open.
+   */
   openMessages: unknown[] = [];
 
   readonly #client = new WsClient();
   /** `connect()` was called: re-insertion reconnects even with `manual`. */
   #started = false;
+  /** Removed, and not yet known whether for good or for a move within this task. */
+  #leaving = false;
+  /** `connect()` or `reconnect()` called while detached: done on insertion. */
+  #onInsert: 'connect' | 'reconnect' | undefined;
   #countdown: ReturnType<typeof setInterval> | undefined;
-  #status: {text: Text; countdown: Text} | undefined;
+  #status: {text: Text; detail: Text} | undefined;
   /** Code and reason of the close behind the current state, shown while `closed`. */
   #lastClose: {code?: number; reason?: string | undefined} | undefined;
 
@@ -218,44 +247,58 @@ export class WsConnection extends ReactiveElement {
     return this.#client.send(data);
   }
 
-  /** Starts, or retries at once, skipping any scheduled delay. */
+  /**
+   * Starts, or retries at once, skipping any scheduled delay, with a fresh
+   * retry budget. On an element that is not in the document, it happens on
+   * insertion: a detached element holds no socket.
+   */
   connect(): void {
-    this.#started = true;
-    this.#configure(OPTION_PROPERTIES);
-    this.#client.connect();
+    this.#call('connect');
   }
 
   /** Closes and stops reconnecting. Messages still queued are reported by one `ws-error` of kind `queue-discarded`. */
   close(code?: number, reason?: string): void {
+    this.#onInsert = undefined;
     this.#client.close(code, reason);
   }
 
-  /** Drops the current socket and connects again at once. */
+  /** Drops the current socket and connects again at once, with a fresh retry budget. */
   reconnect(): void {
-    this.#started = true;
-    this.#configure(OPTION_PROPERTIES);
-    this.#client.reconnect();
+    this.#call('reconnect');
   }
 
   override connectedCallback(): void {
     super.connectedCallback();
     this.#reflectState();
-    if (!this.manual || this.#started) {
-      this.#configure(OPTION_PROPERTIES);
-      this.#client.connect();
-    }
+    // Insertion resumes only what removal paused: a move (removed and
+    // inserted again in one task, as frameworks reorder) changes nothing.
+    const moved = this.#leaving;
+    this.#leaving = false;
+    const requested = this.#onInsert;
+    this.#onInsert = undefined;
+    if (requested) this.#call(requested);
+    else if (!moved && (!this.manual || this.#started)) this.#call('connect');
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
-    // A move within the document removes and re-inserts in the same task;
-    // only an element still detached afterwards lets its connection go.
+    this.#leaving = true;
     queueMicrotask(() => {
-      if (!this.isConnected) {
-        this.#client.pause('element removed');
-        this.#tickWhileReconnecting();
-      }
+      if (!this.#leaving) return;
+      this.#leaving = false;
+      this.#client.pause('element removed');
+      this.#tickWhileReconnecting();
     });
+  }
+
+  #call(method: 'connect' | 'reconnect'): void {
+    this.#started = true;
+    if (!this.isConnected) {
+      this.#onInsert = method;
+      return;
+    }
+    this.#configure(OPTION_PROPERTIES);
+    this.#client[method]();
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
@@ -266,7 +309,7 @@ export class WsConnection extends ReactiveElement {
   protected override update(changed: PropertyValues<this>): void {
     super.update(changed);
     this.#status ??= this.#renderStatusArea();
-    const {text, countdown = ''} = statusText({
+    const {text, detail = ''} = statusText({
       state: this.state,
       attempt: this.attempt,
       latency: this.latency,
@@ -276,18 +319,19 @@ export class WsConnection extends ReactiveElement {
     });
     // Text nodes: words from the network (close reasons) never become markup.
     if (this.#status.text.data !== text) this.#status.text.data = text;
-    if (this.#status.countdown.data !== countdown) this.#status.countdown.data = countdown;
+    if (this.#status.detail.data !== detail) this.#status.detail.data = detail;
   }
 
   /**
    * Builds the shadow DOM once; updates only change its two text nodes, which
    * is all lit-html would do here, without its weight in the bundle.
    */
-  #renderStatusArea(): {text: Text; countdown: Text} {
+  #renderStatusArea(): {text: Text; detail: Text} {
     const text = new Text();
-    const countdown = new Text();
-    // The countdown changes every second: hidden from assistive technology so
-    // the live region announces the state, not each tick.
+    const detail = new Text();
+    // The latency and the countdown change with every heartbeat or second:
+    // hidden from assistive technology, so that the live region announces
+    // the state, not each tick.
     this.renderRoot.append(
       element('slot'),
       element(
@@ -298,11 +342,11 @@ export class WsConnection extends ReactiveElement {
           {name: 'status'},
           element('span', {class: 'indicator', 'aria-hidden': 'true'}),
           element('span', {}, text),
-          element('span', {'aria-hidden': 'true'}, countdown),
+          element('span', {'aria-hidden': 'true'}, detail),
         ),
       ),
     );
-    return {text, countdown};
+    return {text, detail};
   }
 
   #configure(names: readonly (typeof OPTION_PROPERTIES)[number][]): void {

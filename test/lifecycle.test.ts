@@ -1,13 +1,14 @@
-// The page stalls while the network and server are fine: a long task or a
-// frozen page holds every timer and event back, and when it lets go the
-// heartbeat timer fires late. That must not be taken for a dead connection.
+// The page's life against the real server. It stalls while the network and
+// server are fine: a long task or a frozen page holds every timer and event
+// back, and when it lets go the heartbeat timer fires late, which must not be
+// taken for a dead connection. It goes offline, and into the back/forward
+// cache. It runs in a background tab whose timers are late every time.
 import {expect, fixture, html} from '@open-wc/testing';
 import '../src/index.js';
 import type {ErrorDetail} from '../src/events.js';
 import type {WsConnection} from '../src/ws-connection.js';
-import {Rig, until} from './support/rig.js';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import {Rig, sleep, until} from './support/rig.js';
+import {reached, watched} from './support/watched.js';
 
 /** Holds the main thread, as a long task or a frozen page does. */
 function stall(ms: number) {
@@ -66,4 +67,108 @@ describe('a stalled page with a healthy server', () => {
       expect((await rig.status()).accepted).to.equal(1);
     });
   }
+});
+
+describe('offline, as the contract says', () => {
+  let rig: Rig;
+
+  beforeEach(async () => {
+    rig = await Rig.start();
+  });
+
+  afterEach(async () => {
+    window.dispatchEvent(new Event('online'));
+    for (const el of document.querySelectorAll('ws-connection')) el.close();
+    await Rig.stopAll();
+  });
+
+  /** The page coming to the front, emulated: test pages may run in a background tab. */
+  function becomeVisible() {
+    Object.defineProperty(document, 'visibilityState', {configurable: true, get: () => 'visible'});
+    try {
+      document.dispatchEvent(new Event('visibilitychange'));
+    } finally {
+      delete (document as {visibilityState?: unknown}).visibilityState;
+    }
+  }
+
+  for (const heartbeat of ['300', '0']) {
+    it(`heartbeat-interval ${heartbeat}: offline closes at once and queues; nothing dials until online`, async () => {
+      const w = await watched(rig.url, {'heartbeat-interval': heartbeat, timeout: '3000'});
+      await reached(w, 'open');
+      window.dispatchEvent(new Event('offline'));
+      expect(w.el.state).to.equal('offline');
+      await until(async () => (await rig.status()).open === 0, {message: 'closed at the server'});
+      expect(w.el.send('while offline')).to.equal(true);
+      expect(w.el.queued).to.equal(1);
+      becomeVisible();
+      document.dispatchEvent(new Event('resume'));
+      window.dispatchEvent(new PageTransitionEvent('pageshow', {persisted: true}));
+      await sleep(500);
+      expect(w.el.state).to.equal('offline');
+      expect((await rig.status()).accepted, 'nothing attempted while offline').to.equal(1);
+      window.dispatchEvent(new Event('online'));
+      expect(w.el.state, 'online connects at once').to.equal('connecting');
+      await until(async () => (await rig.received()).includes('while offline'), {
+        timeout: 8000,
+        message: 'the queue delivered',
+      });
+      expect(w.el.state).to.equal('open');
+    });
+  }
+
+  it('pagehide during a pending async urlProvider suspends; pageshow connects', async () => {
+    const w = await watched(undefined, {}, {connect: false});
+    w.el.urlProvider = () => new Promise((resolve) => setTimeout(() => resolve(rig.url), 300));
+    w.el.connect();
+    expect(w.el.state).to.equal('connecting');
+    window.dispatchEvent(new PageTransitionEvent('pagehide', {persisted: true}));
+    expect(w.el.state).to.equal('idle');
+    await sleep(600);
+    expect(w.el.state).to.equal('idle');
+    expect((await rig.status()).accepted, 'the late URL was not dialled').to.equal(0);
+    window.dispatchEvent(new PageTransitionEvent('pageshow', {persisted: true}));
+    await reached(w, 'open');
+    expect((await rig.status()).accepted).to.equal(1);
+  });
+});
+
+describe('a throttled background tab: every timer of a second or less runs 1.5 s late', () => {
+  let rig: Rig;
+  const pageSetTimeout = window.setTimeout;
+
+  beforeEach(async () => {
+    rig = await Rig.start();
+    // The test's own short polls (20 ms) stay on time; the element's timers do not.
+    window.setTimeout = ((callback: TimerHandler, ms = 0, ...args: unknown[]) =>
+      pageSetTimeout(callback, ms >= 100 ? ms + 1500 : ms, ...args)) as typeof setTimeout;
+  });
+
+  afterEach(async () => {
+    window.setTimeout = pageSetTimeout;
+    for (const el of document.querySelectorAll('ws-connection')) el.close();
+    await Rig.stopAll();
+  });
+
+  it('a silent (blackholed) link is declared dead within a few timer periods', async () => {
+    const w = await watched(rig.proxyUrl, {'heartbeat-interval': '300', timeout: '500'});
+    await reached(w, 'open');
+    await rig.blackhole();
+    const holedAt = performance.now();
+    await until(() => w.errors.some((e) => e.kind === 'heartbeat-timeout'), {
+      timeout: 15_000,
+      message: 'heartbeat-timeout',
+    });
+    // Ping, late deadline and re-probe, late deadline, verdict: four late timers.
+    expect(performance.now() - holedAt).to.be.below(4 * (1000 + 1500) + 1000);
+  });
+
+  it('a healthy link that answers each late probe is kept', async () => {
+    const w = await watched(rig.url, {'heartbeat-interval': '300', timeout: '500'});
+    await reached(w, 'open');
+    await sleep(8000);
+    expect(w.errors).to.deep.equal([]);
+    expect(w.el.state).to.equal('open');
+    expect((await rig.status()).accepted).to.equal(1);
+  });
 });

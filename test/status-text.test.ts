@@ -11,8 +11,11 @@ describe('statusText', () => {
     expect(words).to.deep.equal(['Not connected', 'Connecting…', 'Connected', 'Offline', 'Closed']);
   });
 
-  it('adds the latency while open', () => {
-    expect(statusText({...base, state: 'open', latency: 41.6}).text).to.equal('Connected · 42 ms');
+  it('gives the latency while open apart from the words', () => {
+    expect(statusText({...base, state: 'open', latency: 41.6})).to.deep.equal({
+      text: 'Connected',
+      detail: ' · 42 ms',
+    });
   });
 
   it('gives the code and reason of an unusual close', () => {
@@ -28,9 +31,9 @@ describe('statusText', () => {
   it('counts down to the next attempt while reconnecting, rounding up', () => {
     expect(statusText({...base, state: 'reconnecting', attempt: 2, nextRetryAt: 12_100})).to.deep.equal({
       text: 'Reconnecting, attempt 2',
-      countdown: ' in 3 s',
+      detail: ' in 3 s',
     });
-    expect(statusText({...base, state: 'reconnecting', attempt: 1, nextRetryAt: 9_000}).countdown).to.equal(
+    expect(statusText({...base, state: 'reconnecting', attempt: 1, nextRetryAt: 9_000}).detail).to.equal(
       ' in 0 s',
     );
   });

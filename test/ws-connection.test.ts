@@ -180,6 +180,76 @@ describe('<ws-connection>', () => {
     elsewhere.remove();
   });
 
+  it('restores the default when an attribute is removed', async () => {
+    const el = await fixture<WsConnection>(html`<ws-connection manual></ws-connection>`);
+    const attributes = {
+      'heartbeat-interval': ['150', 'heartbeatInterval'],
+      timeout: ['300', 'timeout'],
+      'reconnect-delay': ['50', 'reconnectDelay'],
+      'max-reconnect-delay': ['200', 'maxReconnectDelay'],
+      'max-retries': ['7', 'maxRetries'],
+      'queue-limit': ['3', 'queueLimit'],
+      'ping-message': ['hb?', 'pingMessage'],
+      'pong-message': ['hb!', 'pongMessage'],
+      'stop-codes': ['4000', 'stopCodes'],
+      'binary-type': ['arraybuffer', 'binaryType'],
+      url: [rig.url, 'url'],
+      protocols: ['chat', 'protocols'],
+    } as const;
+    const fresh = document.createElement('ws-connection');
+    for (const [attribute, [value, property]] of Object.entries(attributes)) {
+      el.setAttribute(attribute, value);
+      expect(String(el[property]), attribute).to.equal(value);
+      el.removeAttribute(attribute);
+      expect(el[property], attribute).to.equal(fresh[property]);
+    }
+  });
+
+  it('starts a fresh retry budget on reconnect() after retries-exhausted', async () => {
+    await rig.kill();
+    const el = await fixture<WsConnection>(
+      html`<ws-connection
+        url=${rig.url}
+        max-retries="1"
+        reconnect-delay="50"
+        timeout="3000"
+      ></ws-connection>`,
+    );
+    const log: string[] = [];
+    el.addEventListener('ws-state', ({detail}) => log.push(detail.state));
+    el.addEventListener('ws-error', ({detail}) => log.push(detail.kind));
+    await until(() => log.includes('retries-exhausted'), {message: 'retries-exhausted'});
+    await until(() => el.state === 'closed');
+    log.length = 0;
+    el.reconnect();
+    await until(() => log.filter((entry) => entry === 'connecting').length === 2, {
+      message: 'a retry after the first failure',
+    });
+    // One failure after reconnect() leaves a retry, not retries-exhausted.
+    expect(log.filter((entry) => !entry.includes('-')).slice(0, 3)).to.deep.equal([
+      'connecting',
+      'reconnecting',
+      'connecting',
+    ]);
+  });
+
+  it('reports discarded messages as they were sent', async () => {
+    const el = await fixture<WsConnection>(html`<ws-connection manual json></ws-connection>`);
+    el.send({n: 1});
+    el.send('two');
+    const error = oneEvent(el, 'ws-error');
+    el.close();
+    expect((await error).detail).to.include({kind: 'queue-discarded'});
+    expect((await error).detail.data).to.deep.equal([{n: 1}, 'two']);
+  });
+
+  it('is hidden by the hidden attribute', async () => {
+    const el = await fixture<WsConnection>(html`<ws-connection manual hidden>Live</ws-connection>`);
+    expect(getComputedStyle(el).display).to.equal('none');
+    el.hidden = false;
+    expect(getComputedStyle(el).display).to.equal('block');
+  });
+
   describe('status area', () => {
     it('names the state in a role=status part, with latency while open', async () => {
       const el = await connected(
@@ -190,6 +260,29 @@ describe('<ws-connection>', () => {
       await until(() => el.latency !== undefined);
       await el.updateComplete;
       await until(() => /Connected · \d+ ms/.test(status.textContent ?? ''), {message: 'latency shown'});
+    });
+
+    it('keeps the latency and the countdown out of what the live region announces', async () => {
+      const el = await connected(
+        html`<ws-connection url=${rig.url} heartbeat-interval="100" reconnect-delay="5000"></ws-connection>`,
+      );
+      const status = statusOf(el);
+      /** The text assistive technology reads: everything not inside aria-hidden. */
+      const announced = () => {
+        const walker = document.createTreeWalker(status, NodeFilter.SHOW_TEXT);
+        let text = '';
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+          if (!node.parentElement!.closest('[aria-hidden="true"]')) text += node.textContent;
+        }
+        return text;
+      };
+      await until(() => /\d+ ms/.test(status.textContent ?? ''), {message: 'latency shown'});
+      expect(announced()).to.equal('Connected');
+      await rig.kill();
+      await until(() => el.state === 'reconnecting');
+      await el.updateComplete;
+      expect(status.textContent).to.match(/in \d s/);
+      expect(announced()).to.equal('Reconnecting, attempt 1');
     });
 
     it('counts down while reconnecting', async () => {

@@ -8,7 +8,7 @@ import {
   WsClient,
   type WsClientOptions,
 } from '../../src/client/index.js';
-import {Rig, until} from '../support/rig.js';
+import {Rig, sleep, until} from '../support/rig.js';
 import {trackedWebSocket} from '../support/tracked-websocket.js';
 
 interface Harness {
@@ -51,8 +51,6 @@ function client(options: Partial<WsClientOptions>, environment: Partial<Environm
   harnesses.push(h);
   return h;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('WsClient against a real server', () => {
   beforeEach(async () => {
@@ -219,6 +217,19 @@ describe('WsClient against a real server', () => {
     await until(async () => (await rig.status()).open === 0);
     await sleep(500);
     expect((await rig.status()).accepted).to.equal(1);
+  });
+
+  it('in a tab whose timers all run 1.5 s late, declares a blackholed link dead within a few of them', async () => {
+    const late = (callback: () => void, ms: number) => setTimeout(callback, ms + 1500);
+    const h = client({url: rig.proxyUrl, heartbeatInterval: 300, timeout: 500}, {setTimeout: late});
+    h.client.connect();
+    await h.reached('open');
+    await rig.blackhole();
+    await until(() => h.errors.some((error) => error.kind === 'heartbeat-timeout'), {
+      timeout: 15_000,
+      message: 'heartbeat-timeout',
+    });
+    expect(h.states.at(-1)?.state).to.be.oneOf(['reconnecting', 'connecting']);
   });
 
   describe('page lifecycle', () => {
