@@ -18,6 +18,11 @@ function readmeAttributes() {
     .map((line) => /^\| `([^`]+)`/.exec(line)[1]);
 }
 
+/** `text` names `name` as code: `name` for events and properties, `name(…)` for methods. */
+function namesAsCode(text, name, {method = false} = {}) {
+  return new RegExp(`\`${name}${method ? '\\(' : '`'}`).test(text);
+}
+
 describe('README and custom-elements.json', () => {
   it('list the same attributes', () => {
     const documented = readmeAttributes().sort();
@@ -25,15 +30,34 @@ describe('README and custom-elements.json', () => {
     assert.deepEqual(documented, manifested);
   });
 
-  it('name every event, method and read-only property', () => {
+  it('name every event, method and read-only property as code', () => {
     const publicMembers = element.members.filter((member) => member.privacy !== 'private' && !member.static);
-    for (const name of [
-      ...element.events.map((event) => event.name),
-      ...publicMembers.filter((member) => member.kind === 'method').map((member) => `${member.name}(`),
-      ...['state', 'attempt', 'latency', 'queued', 'nextRetryAt', 'urlProvider', 'openMessages'],
-    ]) {
-      assert.ok(readme.includes(name), `README does not mention ${name}`);
+    const methods = publicMembers.filter((member) => member.kind === 'method').map((member) => member.name);
+    const properties = [
+      'state',
+      'attempt',
+      'latency',
+      'queued',
+      'nextRetryAt',
+      'urlProvider',
+      'openMessages',
+    ];
+    assert.ok(methods.length >= 4, `only ${methods.length} methods in the manifest`);
+    for (const name of methods) {
+      assert.ok(namesAsCode(readme, name, {method: true}), `README does not name \`${name}(…)\``);
     }
+    for (const name of [...element.events.map((event) => event.name), ...properties]) {
+      assert.ok(namesAsCode(readme, name), `README does not name \`${name}\``);
+    }
+  });
+
+  it('take only a name written as code, not a word in the prose', () => {
+    const prose = 'Shows the state and the nextRetryAt time; `stateful` and `reconnected()` are other names.';
+    assert.equal(namesAsCode(prose, 'state'), false);
+    assert.equal(namesAsCode(prose, 'nextRetryAt'), false);
+    assert.equal(namesAsCode(prose, 'reconnect', {method: true}), false);
+    assert.equal(namesAsCode('Read `state`, call `send(data)`.', 'state'), true);
+    assert.equal(namesAsCode('Read `state`, call `send(data)`.', 'send', {method: true}), true);
   });
 
   it('agree on the defaults the README states', () => {
