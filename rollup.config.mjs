@@ -10,12 +10,6 @@ export default {
     format: 'es',
     sourcemap: true,
   },
-  onwarn(warning, warn) {
-    // TypeScript's decorator helper probes `this` at module level, which is
-    // undefined in a module as intended.
-    if (warning.code === 'THIS_IS_UNDEFINED') return;
-    warn(warning);
-  },
   plugins: [
     nodeResolve(),
     terser({

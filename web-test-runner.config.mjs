@@ -9,24 +9,14 @@ import {defaultReporter, summaryReporter} from '@web/test-runner';
 import {chromeLauncher} from '@web/test-runner-chrome';
 import {puppeteerLauncher} from '@web/test-runner-puppeteer';
 import {webdriverLauncher} from '@web/test-runner-webdriver';
+import {CHROMIUM_FLAGS, ON_TIME_TIMER_FLAGS} from './scripts/chromium-flags.mjs';
 import {reactEsmPlugin} from './test/support/react-esm-plugin.mjs';
 import {wsRigPlugin} from './test/support/rig-plugin.mjs';
 
 const engine = process.env.WTR_BROWSER ?? 'chromium';
 
-const chromiumFlags = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-quic',
-  // Tests measure heartbeats; a test page in a background tab must keep its timers.
-  '--disable-background-timer-throttling',
-  '--disable-renderer-backgrounding',
-  '--disable-backgrounding-occluded-windows',
-];
+// Tests measure heartbeats; a test page in a background tab must keep its timers.
+const chromiumFlags = [...CHROMIUM_FLAGS, ...ON_TIME_TIMER_FLAGS];
 
 function launcher() {
   if (engine === 'chromium') {

@@ -5,6 +5,7 @@
 import {mkdirSync, writeFileSync} from 'node:fs';
 import puppeteer from 'puppeteer-core';
 import {ensureBrowsers} from '../scripts/browsers.mjs';
+import {CHROMIUM_FLAGS, ON_TIME_TIMER_FLAGS} from '../scripts/chromium-flags.mjs';
 import {buildPeers, peers} from './peers.mjs';
 import {startBenchServer} from './server.mjs';
 import {storm, stormChart} from './storm.mjs';
@@ -164,15 +165,7 @@ async function main() {
   const browser = await puppeteer.launch({
     executablePath: chromium.executable,
     headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--disable-background-timer-throttling',
-    ],
+    args: [...CHROMIUM_FLAGS, ...ON_TIME_TIMER_FLAGS],
   });
   const results = {date: new Date().toISOString(), runs: RUNS, messages: MESSAGES, rows: []};
   try {

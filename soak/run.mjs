@@ -15,6 +15,7 @@ import {createServer} from 'node:http';
 import {parseArgs} from 'node:util';
 import puppeteer from 'puppeteer-core';
 import {ensureBrowsers} from '../scripts/browsers.mjs';
+import {CHROMIUM_FLAGS} from '../scripts/chromium-flags.mjs';
 import {serveFiles} from '../scripts/serve-files.mjs';
 import {RigServer} from '../test/support/rig-server.mjs';
 
@@ -131,13 +132,7 @@ async function main() {
   const browser = await puppeteer.launch({
     executablePath: chromium.executable,
     headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-sync',
-    ],
+    args: CHROMIUM_FLAGS,
   });
   const pageErrors = [];
   const report = {

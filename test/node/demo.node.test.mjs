@@ -8,6 +8,7 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {after, before, describe, it} from 'node:test';
 import puppeteer from 'puppeteer-core';
+import {CHROMIUM_FLAGS} from '../../scripts/chromium-flags.mjs';
 
 const port = 18_000 + Math.floor(Math.random() * 2000);
 const origin = `http://127.0.0.1:${port}`;
@@ -29,13 +30,7 @@ describe('the demo (npm start)', () => {
     browser = await puppeteer.launch({
       executablePath: process.env.CHROME_PATH ?? '/usr/bin/chromium',
       headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-sync',
-      ],
+      args: CHROMIUM_FLAGS,
     });
     page = await browser.newPage();
     await page.setViewport({width: 1200, height: 800});
