@@ -1,6 +1,5 @@
 import {css, type PropertyDeclarations, type PropertyValues, ReactiveElement} from '@lit/reactive-element';
 import {numberAttribute, textAttribute} from './attributes.js';
-import {formatCodeRanges} from './client/close-codes.js';
 import {DEFAULT_OPTIONS, type WsClientOptions} from './client/options.js';
 import {ConnectionState, WsClient} from './client/ws-client.js';
 import {connectionEvent} from './events.js';
@@ -116,10 +115,7 @@ export class WsConnection extends ReactiveElement {
       converter: numberAttribute(DEFAULT_OPTIONS.maxReconnectDelay),
     },
     maxRetries: {attribute: 'max-retries', converter: numberAttribute(DEFAULT_OPTIONS.maxRetries)},
-    stopCodes: {
-      attribute: 'stop-codes',
-      converter: textAttribute(formatCodeRanges(DEFAULT_OPTIONS.stopCodes)),
-    },
+    stopCodes: {attribute: 'stop-codes', converter: textAttribute('1000 1008')},
     queueLimit: {attribute: 'queue-limit', converter: numberAttribute(DEFAULT_OPTIONS.queueLimit)},
     json: {type: Boolean},
     binaryType: {attribute: 'binary-type', converter: textAttribute(DEFAULT_OPTIONS.binaryType)},
