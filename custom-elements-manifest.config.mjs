@@ -1,6 +1,43 @@
+// The manifest describes the package as published: its modules are the
+// compiled files under dist/, not the TypeScript sources they come from.
+import {posix} from 'node:path';
+
+/** `src/a/b.ts` → `dist/a/b.js`; a path relative to `from` (`./b.js`) is resolved first. */
+function published(path, from) {
+  const resolved = path.startsWith('.') ? posix.join(posix.dirname(from), path) : path.replace(/^\//, '');
+  return resolved.replace(/^src\//, 'dist/').replace(/\.ts$/, '.js');
+}
+
+/** Rewrites every `module` reference inside `value`, for references made in the module at `from`. */
+function rewriteReferences(value, from) {
+  if (Array.isArray(value)) {
+    for (const item of value) rewriteReferences(item, from);
+  } else if (value && typeof value === 'object') {
+    for (const [key, inner] of Object.entries(value)) {
+      if (key === 'module' && typeof inner === 'string') value.module = published(inner, from);
+      else rewriteReferences(inner, from);
+    }
+  }
+}
+
+function publishedPaths() {
+  return {
+    name: 'published-paths',
+    packageLinkPhase({customElementsManifest}) {
+      for (const module of customElementsManifest.modules) {
+        const source = module.path;
+        rewriteReferences(module.declarations, source);
+        rewriteReferences(module.exports, source);
+        module.path = published(source, source);
+      }
+    },
+  };
+}
+
 export default {
   globs: ['src/**/*.ts'],
   exclude: ['src/**/*.test.ts'],
   outdir: '.',
   litelement: true,
+  plugins: [publishedPaths()],
 };

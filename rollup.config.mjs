@@ -3,6 +3,20 @@
 import {nodeResolve} from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
 
+/** The bundle exports what the package entry does, so its types are the entry's. */
+function bundleTypes() {
+  return {
+    name: 'bundle-types',
+    generateBundle() {
+      this.emitFile({
+        type: 'asset',
+        fileName: 'ws-connection.bundled.d.ts',
+        source: "export * from './index.js';\n",
+      });
+    },
+  };
+}
+
 export default {
   input: 'dist/index.js',
   output: {
@@ -11,6 +25,7 @@ export default {
     sourcemap: true,
   },
   plugins: [
+    bundleTypes(),
     nodeResolve(),
     terser({
       ecma: 2022,

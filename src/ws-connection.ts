@@ -35,9 +35,9 @@ const OPTION_PROPERTIES = [
  *
  * @summary A WebSocket that stays connected, with events any page or framework can listen to.
  *
- * @fires ws-state - The connection changed state; `detail` is `{state, previousState, attempt, code?, reason?, delay?}` (bubbles, composed).
- * @fires ws-message - A message arrived; `detail.data` is a string, Blob or ArrayBuffer, or with `json` the parsed value (bubbles, composed).
- * @fires ws-error - Something went wrong; `detail` is `{kind, message, error?, data?}` (bubbles, composed).
+ * @fires {CustomEvent<StateChange>} ws-state - The connection changed state; `detail` is `{state, previousState, attempt, code?, reason?, delay?}` (bubbles, composed).
+ * @fires {CustomEvent<MessageDetail>} ws-message - A message arrived; `detail.data` is a string, Blob or ArrayBuffer, or with `json` the parsed value (bubbles, composed).
+ * @fires {CustomEvent<ErrorDetail>} ws-error - Something went wrong; `detail` is `{kind, message, error?, data?}` (bubbles, composed).
  *
  * @attr {'idle' | 'connecting' | 'open' | 'reconnecting' | 'offline' | 'closed'} state - Reflects the connection state (read-only), so CSS can select `ws-connection[state=open]`.
  *
