@@ -1,7 +1,10 @@
 // `npm run soak`: one element in headless Chromium under random faults from a
 // seeded generator, for a chosen time (SOAK_SECONDS or --seconds, default
-// 600), with its invariants checked all along:
+// 600), used as applications use it (moved in one task, methods called from
+// inside its own events, messages sent from its open event), with its
+// invariants checked all along:
 //   - never two sockets connecting or open, and the state agreeing with the socket;
+//   - a move changes nothing: state, retry time and socket stay as they were;
 //   - every message the server gets, it gets once, and in order on each connection;
 //   - every message that waited in the queue is delivered;
 //   - no timeout while only the page was frozen or hidden and the server was fine;
@@ -88,6 +91,16 @@ function faults(server, page, cdp) {
       pageOnly: true,
       apply: () => cdp.send('Page.setWebLifecycleState', {state: 'frozen'}),
       heal: () => cdp.send('Page.setWebLifecycleState', {state: 'active'}),
+    },
+    // What applications do, with the network and server fine.
+    move: {pageOnly: true, apply: () => page.evaluate(() => window.soak.move())},
+    reenter: {
+      pageOnly: true,
+      apply: () =>
+        page.evaluate(
+          (action) => window.soak.reenter(action),
+          pick(['reconnect', 'connect', 'send', 'move']),
+        ),
     },
   };
 }
@@ -178,7 +191,15 @@ async function main() {
       const timeoutsBefore = await timeouts(page);
       await fault.apply();
       if (fault.hold) {
-        await sleep(between(fault.hold));
+        // Half the time, a move in the middle of the fault: reconnecting, offline, hidden, connecting.
+        const held = between(fault.hold);
+        if (random() < 0.5 && name !== 'freeze') {
+          await sleep(held / 2);
+          await page.evaluate(() => window.soak.move());
+          await sleep(held / 2);
+        } else {
+          await sleep(held);
+        }
         await fault.heal();
       }
       report.faults[name] = (report.faults[name] ?? 0) + 1;
@@ -206,6 +227,10 @@ async function main() {
       ...deliveries(server, sent),
       errors: sent.errors,
       duplicateSockets: sent.duplicateSockets,
+      moves: sent.moves,
+      movesThatChanged: sent.movesThatChanged.length,
+      movesThatChangedExamples: sent.movesThatChanged.slice(0, 5),
+      reentries: sent.reentries,
       inconsistencies: sent.inconsistencies.length,
       inconsistencyExamples: sent.inconsistencies.slice(0, 5),
       stateChanges: sent.states.length,
@@ -224,6 +249,7 @@ async function main() {
   const broken = {
     'two sockets at once': report.duplicateSockets,
     'state disagreeing with the socket': report.inconsistencies,
+    'moves that changed something': report.movesThatChanged,
     'messages received twice': report.duplicates,
     'messages out of order on a connection': report.outOfOrder,
     'queued messages lost': report.lostQueued,
@@ -250,6 +276,13 @@ async function main() {
   );
   log(
     `duplicate sockets seen: ${report.duplicateSockets}; slowest recovery ${slowest} ms (bound ${RECOVERY_BOUND})`,
+  );
+  log(
+    `moves: ${report.moves}, ${report.movesThatChanged} changed something; calls from inside events: ${Object.entries(
+      report.reentries,
+    )
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
   );
   for (const [what, count] of Object.entries(report.violations))
     console.error(`[soak] BROKEN: ${what}: ${count}`);
