@@ -2,6 +2,7 @@ import type {ReactiveController, ReactiveControllerHost} from '@lit/reactive-ele
 import type {Environment} from './client/environment.js';
 import type {WsClientOptions} from './client/options.js';
 import {type ConnectionState, type ErrorDetail, WsClient} from './client/ws-client.js';
+import {Placement} from './placement.js';
 
 export interface WebSocketControllerOptions extends Partial<WsClientOptions> {
   /** Called with each message (pongs excluded; parsed with `json`). */
@@ -36,8 +37,20 @@ export class WebSocketController implements ReactiveController {
   readonly #manual: boolean;
   /** `connect()` was called: the host reconnecting reconnects even when manual. */
   #started = false;
-  /** The host was removed, and it is not yet known whether for good or for a move within this task. */
-  #leaving = false;
+  /** `connect()` called while the host was out of the document: done on insertion. */
+  #connectOnInsert = false;
+  // Insertion resumes only what removal paused; a move changes nothing.
+  readonly #placement = new Placement((change) => {
+    if (change === 'removed') {
+      this.client.pause('host removed');
+      this.#host.requestUpdate();
+    }
+    if (!this.#placement.inDocument) return;
+    if (this.#connectOnInsert || (change === 'inserted' && (!this.#manual || this.#started))) {
+      this.#connectOnInsert = false;
+      this.client.connect();
+    }
+  });
 
   constructor(
     host: ReactiveControllerHost,
@@ -62,29 +75,23 @@ export class WebSocketController implements ReactiveController {
     return this.client.send(data);
   }
 
+  /** Starts, or retries at once; on a host out of the document, on its insertion. */
   connect(): void {
     this.#started = true;
-    this.client.connect();
+    if (this.#placement.inDocument) this.client.connect();
+    else this.#connectOnInsert = true;
   }
 
   close(code?: number, reason?: string): void {
+    this.#connectOnInsert = false;
     this.client.close(code, reason);
   }
 
   hostConnected(): void {
-    // Insertion resumes only what removal paused: a move changes nothing.
-    const moved = this.#leaving;
-    this.#leaving = false;
-    if (!moved && (!this.#manual || this.#started)) this.client.connect();
+    this.#placement.connected();
   }
 
   hostDisconnected(): void {
-    this.#leaving = true;
-    queueMicrotask(() => {
-      if (!this.#leaving) return;
-      this.#leaving = false;
-      this.client.pause('host disconnected');
-      this.#host.requestUpdate();
-    });
+    this.#placement.disconnected();
   }
 }

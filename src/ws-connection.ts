@@ -3,6 +3,7 @@ import {numberAttribute, textAttribute} from './attributes.js';
 import {DEFAULT_OPTIONS, type WsClientOptions} from './client/options.js';
 import {ConnectionState, WsClient} from './client/ws-client.js';
 import {connectionEvent} from './events.js';
+import {Placement} from './placement.js';
 import {statusText} from './status-text.js';
 
 /**
@@ -185,10 +186,18 @@ export class WsConnection extends ReactiveElement {
   openMessages: unknown[] = [];
 
   readonly #client = new WsClient();
+  // Insertion resumes only what removal paused; a move changes nothing.
+  readonly #placement = new Placement((change) => {
+    if (change === 'removed') this.#client.pause('element removed');
+    this.#tickWhileReconnecting();
+    if (!this.#placement.inDocument) return;
+    const requested =
+      this.#onInsert ?? (change === 'inserted' && (!this.manual || this.#started) ? 'connect' : undefined);
+    this.#onInsert = undefined;
+    if (requested) this.#call(requested);
+  });
   /** `connect()` was called: re-insertion reconnects even with `manual`. */
   #started = false;
-  /** Removed, and not yet known whether for good or for a move within this task. */
-  #leaving = false;
   /** `connect()` or `reconnect()` called while detached: done on insertion. */
   #onInsert: 'connect' | 'reconnect' | undefined;
   #countdown: ReturnType<typeof setInterval> | undefined;
@@ -266,30 +275,17 @@ export class WsConnection extends ReactiveElement {
   override connectedCallback(): void {
     super.connectedCallback();
     this.#reflectState();
-    // Insertion resumes only what removal paused: a move (removed and
-    // inserted again in one task, as frameworks reorder) changes nothing.
-    const moved = this.#leaving;
-    this.#leaving = false;
-    const requested = this.#onInsert;
-    this.#onInsert = undefined;
-    if (requested) this.#call(requested);
-    else if (!moved && (!this.manual || this.#started)) this.#call('connect');
+    this.#placement.connected();
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
-    this.#leaving = true;
-    queueMicrotask(() => {
-      if (!this.#leaving) return;
-      this.#leaving = false;
-      this.#client.pause('element removed');
-      this.#tickWhileReconnecting();
-    });
+    this.#placement.disconnected();
   }
 
   #call(method: 'connect' | 'reconnect'): void {
     this.#started = true;
-    if (!this.isConnected) {
+    if (!this.#placement.inDocument) {
       this.#onInsert = method;
       return;
     }

@@ -146,6 +146,7 @@ describe('moves', () => {
       await sleep(0);
       const from = w.log.length;
       parent.append(w.el);
+      await Promise.resolve(); // insertion takes effect once the task's DOM work is done
       expect(w.el.state).to.equal('connecting');
       expect(w.el.attempt).to.equal(0);
       const statesSince = () => w.log.slice(from).filter((entry) => entry.startsWith('state:'));
@@ -274,6 +275,22 @@ describe('moves', () => {
       await sleep(400);
       expect(host.socket.state).to.equal('closed');
       expect((await rig.status()).accepted).to.equal(1);
+    });
+
+    it('connect() on a host never inserted opens nothing until insertion', async () => {
+      hostOptions = {url: rig.url, manual: true};
+      const host = document.createElement('test-socket-host') as HostWithSocket;
+      host.socket.connect();
+      await sleep(300);
+      expect(host.socket.state).to.equal('idle');
+      expect(tracker.sockets).to.have.length(0);
+      document.body.append(host);
+      try {
+        await until(() => host.socket.state === 'open', {message: 'open on insertion'});
+      } finally {
+        host.remove();
+      }
+      await until(async () => (await rig.status()).open === 0, {message: 'closed on removal'});
     });
 
     it('removed for good: closes; inserted again: reconnects', async () => {

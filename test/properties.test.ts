@@ -3,7 +3,7 @@
 // every open, reconnect(), the retry count and time, and renders that assign
 // a fresh function or array each time.
 import {expect} from '@open-wc/testing';
-import {createElement} from 'react';
+import {createElement, useState} from 'react';
 import {flushSync} from 'react-dom';
 import {createRoot} from 'react-dom/client';
 import {createApp, h, nextTick, ref} from 'vue';
@@ -136,6 +136,41 @@ describe('properties and methods', () => {
       expect([w.el.attempt, w.el.nextRetryAt, w.el.state]).to.deep.equal([0, undefined, 'connecting']);
       await rig.revive();
       await reached(w, 'open');
+    });
+  });
+
+  describe('frameworks that render it', () => {
+    it('React 19 hears every state from the first, with no warning', async () => {
+      const container = document.body.appendChild(document.createElement('div'));
+      const root = createRoot(container);
+      const errors: string[] = [];
+      const consoleError = console.error;
+      console.error = (...args: unknown[]) => errors.push(args.map(String).join(' '));
+      function Feed() {
+        const [states, setStates] = useState<string[]>([]);
+        return createElement(
+          'div',
+          null,
+          createElement('ws-connection', {
+            url: rig.url,
+            'onws-state': (event: CustomEvent<{state: string}>) =>
+              setStates((list) => [...list, event.detail.state]),
+          }),
+          createElement('p', null, states.join(' ')),
+        );
+      }
+      try {
+        flushSync(() => root.render(createElement(Feed)));
+        await until(() => container.querySelector('p')!.textContent!.includes('open'), {
+          message: 'open shown',
+        });
+        expect(container.querySelector('p')!.textContent).to.equal('connecting open');
+      } finally {
+        console.error = consoleError;
+        root.unmount();
+        container.remove();
+      }
+      expect(errors).to.deep.equal([]);
     });
   });
 
