@@ -1,9 +1,9 @@
-// The single-file CDN build: the compiled package entry (which defines the
-// tag) with Lit inside, minified.
+// The single-file CDN build: the compiled CDN entry (which defines the tag
+// and exports the element and the engine) with Lit inside, minified.
 import {nodeResolve} from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
 
-/** The bundle exports what the package entry does, so its types are the entry's. */
+/** The bundle exports what the CDN entry does, so its types are the entry's. */
 function bundleTypes() {
   return {
     name: 'bundle-types',
@@ -11,14 +11,14 @@ function bundleTypes() {
       this.emitFile({
         type: 'asset',
         fileName: 'ws-connection.bundled.d.ts',
-        source: "export * from './index.js';\n",
+        source: "export * from './cdn.js';\n",
       });
     },
   };
 }
 
 export default {
-  input: 'dist/index.js',
+  input: 'dist/cdn.js',
   output: {
     file: 'dist/ws-connection.bundled.js',
     format: 'es',

@@ -65,6 +65,12 @@ describe('CDN bundle in a plain page under a strict CSP', () => {
     el.close();
   });
 
+  it('exports the element and the engine, as its types say', async () => {
+    const bundle = await import('/dist/ws-connection.bundled.js' as string);
+    expect(Object.keys(bundle).sort()).to.deep.equal(['ConnectionState', 'WsClient', 'WsConnection']);
+    expect(customElements.get('ws-connection')).to.be.a('function');
+  });
+
   it('reports what a strict CSP blocks, so a clean run means something', async () => {
     const page = await openPage('/test/cdn/csp.html');
     frame = page.frame;
