@@ -5,7 +5,7 @@ import {expect, fixture, html, oneEvent} from '@open-wc/testing';
 import '../src/index.js';
 import type {ErrorDetail} from '../src/events.js';
 import type {WsConnection} from '../src/ws-connection.js';
-import {Rig, until} from './support/rig.js';
+import {Rig, sleep, until} from './support/rig.js';
 import {trackedWebSocket} from './support/tracked-websocket.js';
 import {captureWarnings} from './support/warnings.js';
 
@@ -26,7 +26,6 @@ async function element(
   return {el, errors};
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const opened = (el: WsConnection) => until(() => el.state === 'open', {timeout: 10_000, message: 'open'});
 
 describe('bad input', () => {

@@ -7,6 +7,7 @@ import {expect, fixture, html} from '@open-wc/testing';
 import '../src/index.js';
 import type {ErrorDetail} from '../src/events.js';
 import type {WsConnection} from '../src/ws-connection.js';
+import {becomeVisible} from './support/page-signals.js';
 import {Rig, sleep, until} from './support/rig.js';
 import {reached, watched} from './support/watched.js';
 
@@ -81,16 +82,6 @@ describe('offline, as the contract says', () => {
     for (const el of document.querySelectorAll('ws-connection')) el.close();
     await Rig.stopAll();
   });
-
-  /** The page coming to the front, emulated: test pages may run in a background tab. */
-  function becomeVisible() {
-    Object.defineProperty(document, 'visibilityState', {configurable: true, get: () => 'visible'});
-    try {
-      document.dispatchEvent(new Event('visibilitychange'));
-    } finally {
-      delete (document as {visibilityState?: unknown}).visibilityState;
-    }
-  }
 
   for (const heartbeat of ['300', '0']) {
     it(`heartbeat-interval ${heartbeat}: offline closes at once and queues; nothing dials until online`, async () => {

@@ -5,9 +5,7 @@ import {expect, fixture, html} from '@open-wc/testing';
 import '../src/index.js';
 import type {StateChange} from '../src/events.js';
 import type {WsConnection} from '../src/ws-connection.js';
-import {Rig, until} from './support/rig.js';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import {Rig, sleep, until} from './support/rig.js';
 
 describe('behind nginx with 2 s idle timeouts', () => {
   let rig: Rig;

@@ -8,6 +8,7 @@ import {
   WsClient,
   type WsClientOptions,
 } from '../../src/client/index.js';
+import {becomeVisible} from '../support/page-signals.js';
 import {Rig, sleep, until} from '../support/rig.js';
 import {trackedWebSocket} from '../support/tracked-websocket.js';
 
@@ -293,13 +294,7 @@ describe('WsClient against a real server', () => {
       const h = slowRetry();
       await downAndWaiting(h);
       const sockets = h.tracker.sockets.length;
-      // Test pages may run in a background tab: emulate this one coming to the front.
-      Object.defineProperty(document, 'visibilityState', {configurable: true, get: () => 'visible'});
-      try {
-        document.dispatchEvent(new Event('visibilitychange'));
-      } finally {
-        delete (document as {visibilityState?: unknown}).visibilityState;
-      }
+      becomeVisible();
       expect(h.tracker.sockets.length, 'an attempt at once').to.equal(sockets + 1);
       await until(() => h.client.state === 'open', {timeout: 5000, message: 'open after visible'});
     });

@@ -1,7 +1,7 @@
 // The rig's own tests: each control does what it says, seen from a raw
 // browser WebSocket, so later tests can trust it.
 import {expect} from '@open-wc/testing';
-import {Rig, until} from './rig.js';
+import {Rig, sleep, until} from './rig.js';
 
 interface Probe {
   socket: WebSocket;
@@ -21,8 +21,6 @@ function open(url: string): Probe {
   });
   return {socket, messages, closed, opened};
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('server rig', () => {
   let rig: Rig;
