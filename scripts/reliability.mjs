@@ -26,6 +26,15 @@ const SECTIONS = [
   },
   {title: 'Bad input', take: (test) => test.file === 'test/bad-input.test.ts'},
   {
+    title: 'Listeners that call methods from inside events',
+    take: (test) => test.file === 'test/reentrancy.test.ts',
+  },
+  {title: 'Moves, and frameworks that reorder', take: (test) => test.file === 'test/moves.test.ts'},
+  {
+    title: 'Properties as pages and frameworks set them',
+    take: (test) => test.file === 'test/properties.test.ts',
+  },
+  {
     title: 'Security',
     take: (test) =>
       /markup|query string|Content-Security-Policy|CSP/i.test(test.name) &&
@@ -111,7 +120,15 @@ function soakSection(soak) {
     ['out of order on a connection', soak.outOfOrder],
     ['duplicate sockets seen', soak.duplicateSockets],
     ['state disagreeing with the socket (sampled every 50 ms)', soak.inconsistencies],
-    ['timeouts with only the page frozen or hidden', soak.falseTimeouts],
+    ['timeouts with only the page frozen, hidden or used', soak.falseTimeouts],
+    ['moves (alone and in the middle of faults)', soak.moves],
+    ['moves that changed the state, the retry time or the socket', soak.movesThatChanged],
+    [
+      'methods called from inside the element’s own event',
+      Object.entries(soak.reentries ?? {})
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ') || 'none',
+    ],
     [
       'slowest return to open after a fault healed',
       `${soak.slowestRecoveryMs} ms (bound ${soak.recoveryBound} ms)`,
@@ -157,9 +174,11 @@ connecting or open. The figure in brackets is the test's duration.
 ${matrix(results)}
 ## What the engines do differently
 
-- **WebKit** reports some registered close codes (1012) as 1006; the element
-  acts on the code the browser reports, so a custom stop list naming 1012
-  does not stop it there.
+- **WebKit** fails the connection on close codes 1012 (Service Restart) and
+  1013 (Try Again Later), registered after RFC 6455, and reports 1006 without
+  the reason; the element acts on the code the browser reports, so a custom
+  stop list naming 1012 or 1013 does not stop it there. Every other code in
+  the matrix arrives as sent, in every engine.
 - **Firefox** keeps one WebSocket per host connecting at a time and holds
   back reconnects to a host that just failed (RFC 6455 §4.1, §7.2.3). A
   connect \`timeout\` shorter than that hold abandons held attempts: after an
@@ -178,12 +197,15 @@ is exercised in the soak below, which drives the page directly.
 
 One element in headless Chromium under random faults from a seeded generator
 (\`npm run soak\`, soak/run.mjs), sending a numbered message every 20 ms
-whatever its state. The faults: server muted (no pongs, no echo), half-open
-link (blackhole), server killed and revived, every connection dropped,
-closes with 1001, 1011, 1012, 1013, 4000 or 4999 and a long UTF-8 reason,
-garbage bytes, Chromium's offline mode, the page hidden, and the page
-frozen; each held for 0.3–3 s, then healed, then 1–2 s of calm once open
-again. Messages handed to a connection that then fails can be lost in
+whatever its state, and one more from inside every open event. The faults:
+server muted (no pongs, no echo), half-open link (blackhole), server killed
+and revived, every connection dropped, closes with 1001, 1011, 1012, 1013,
+4000 or 4999 and a long UTF-8 reason, garbage bytes, Chromium's offline
+mode, the page hidden, and the page frozen; each held for 0.3–3 s, then
+healed, then 1–2 s of calm once open again. Between them, and in the middle
+of half the held ones, what applications do: the element moved in one task,
+and reconnect(), connect(), send() or a move called from inside the
+connecting event of a reconnect. Messages handed to a connection that then fails can be lost in
 flight (WebSocket has no acknowledgements); those that waited in the queue
 must not be.
 
