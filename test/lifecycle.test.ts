@@ -108,6 +108,19 @@ describe('offline, as the contract says', () => {
     });
   }
 
+  it('removed while offline, inserted again after online came: connects', async () => {
+    const w = await watched(rig.url);
+    await reached(w, 'open');
+    window.dispatchEvent(new Event('offline'));
+    const parent = w.el.parentElement!;
+    w.el.remove();
+    await sleep(0);
+    window.dispatchEvent(new Event('online'));
+    parent.append(w.el);
+    await reached(w, 'open');
+    expect((await rig.status()).accepted).to.equal(2);
+  });
+
   it('pagehide during a pending async urlProvider suspends; pageshow connects', async () => {
     const w = await watched(undefined, {}, {connect: false});
     w.el.urlProvider = () => new Promise((resolve) => setTimeout(() => resolve(rig.url), 300));

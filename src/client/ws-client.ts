@@ -350,6 +350,8 @@ export class WsClient {
   #deactivate(): void {
     this.#active = false;
     this.#suspended = false;
+    // Unwatched, an `online` would go unheard: from now on the platform's word counts.
+    this.#offlineSignalled = false;
     this.#unwatch?.();
     this.#unwatch = undefined;
   }

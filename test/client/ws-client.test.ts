@@ -1004,6 +1004,15 @@ describe('WsClient offline', () => {
     expect(h.client.state).to.equal('connecting');
   });
 
+  it('does not miss an online that came while paused (a removed element)', () => {
+    const h = opened();
+    h.world.signal('offline');
+    h.client.pause();
+    h.world.signal('online');
+    h.client.connect();
+    expect(h.client.state).to.equal('connecting');
+  });
+
   it('a page shown again while offline waits offline', () => {
     const h = opened();
     h.world.signal('pagehide');
