@@ -80,8 +80,10 @@ export class Heartbeat {
     this.#clear();
   }
 
-  /** New settings apply to the running heartbeat at once. */
+  /** New settings apply to the running heartbeat at once; the same ones change nothing. */
   configure(settings: HeartbeatSettings): void {
+    const {interval, timeout} = this.#settings;
+    if (settings.interval === interval && settings.timeout === timeout) return;
     this.#settings = settings;
     if (this.#running) this.#arm();
   }

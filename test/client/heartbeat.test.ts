@@ -185,6 +185,17 @@ describe('Heartbeat', () => {
     expect(off.clock.pending).to.equal(0);
   });
 
+  it('keeps its timers when given the same settings again (a host re-rendering)', () => {
+    const {clock, heartbeat, record} = beating();
+    clock.advance(1000);
+    clock.sleep(800);
+    for (let i = 0; i < 3; i++) {
+      clock.advance(100);
+      heartbeat.configure({interval: 1000, timeout: 500});
+    }
+    expect(record.deaths, 'the verdict came when it was due').to.equal(1);
+  });
+
   it('applies new settings while running, and stops leaving no timer', () => {
     const {clock, heartbeat, record} = beating();
     heartbeat.configure({interval: 200, timeout: 500});
