@@ -117,6 +117,45 @@ window.bench = {
     return ended - started;
   },
 
+  /**
+   * µs per message received that the library itself spends, apart from the
+   * network: its socket is a stand-in whose onmessage is called `count` times
+   * in a loop, and the listener counts. Median of `runs`.
+   */
+  async ownCost(name, count, runs) {
+    const PageWebSocket = window.WebSocket;
+    const made = [];
+    window.WebSocket = class {
+      readyState = 0;
+      constructor() {
+        made.push(this);
+      }
+      send() {}
+      close() {}
+    };
+    let received = 0;
+    try {
+      const handle = open(name, 'ws://stand-in.invalid/', {heartbeat: 0}, () => received++);
+      await sleep(0);
+      const [socket] = made;
+      socket.readyState = 1;
+      socket.onopen({});
+      const opened = await handle;
+      const times = [];
+      for (let run = 0; run < runs; run++) {
+        const started = performance.now();
+        for (let i = 0; i < count; i++) socket.onmessage({data: 'm'});
+        times.push(((performance.now() - started) * 1000) / count);
+        await sleep(20);
+      }
+      opened.close();
+      if (received !== count * runs) throw new Error(`${name} received ${received} of ${count * runs}`);
+      return times.sort((a, b) => a - b)[Math.floor(runs / 2)];
+    } finally {
+      window.WebSocket = PageWebSocket;
+    }
+  },
+
   /** Opens through the proxy with the given heartbeat settings, and waits for it to be open and warm. */
   async arm(name, url, options) {
     current = await open(name, url, options);

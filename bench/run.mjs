@@ -203,6 +203,20 @@ async function main() {
       );
     }
 
+    // The library's own share of a received message, apart from the network and its noise.
+    const rawMicros = (inbound.medianMs.raw * 1000) / MESSAGES;
+    const own = {};
+    for (const name of ['element', 'engine']) {
+      own[name] = await page.evaluate((n, c, r) => window.bench.ownCost(n, c, r), name, MESSAGES, 5);
+    }
+    results.ownCost = {...own, rawMicros};
+    results.rows.push({
+      figure: 'Per message received, own cost without the network: element (engine)',
+      ours: `${own.element.toFixed(2)} µs (${own.engine.toFixed(2)} µs)`,
+      target: `≤ ${(rawMicros * 0.05).toFixed(2)} µs (5 % of raw's ${rawMicros.toFixed(1)} µs)`,
+      met: own.element <= rawMicros * 0.05,
+    });
+
     log('churn');
     const churned = await churn(page, server, cdp);
     results.rows.push(
