@@ -576,9 +576,10 @@ export class WsClient {
       }
     } else if (state === ConnectionState.open) {
       this.#heartbeat.probe();
-    } else if (state === ConnectionState.reconnecting) {
-      this.#attemptConnection();
-    } else if (state === ConnectionState.offline && signal === 'online') {
+    } else if (
+      state === ConnectionState.reconnecting ||
+      (state === ConnectionState.offline && signal === 'online')
+    ) {
       this.#attemptConnection();
     }
   }
@@ -629,16 +630,14 @@ export class WsClient {
   }
 
   /**
-   * Forgets the current socket without closing it (it closed by itself). Its
-   * handlers stay: they check identity and ignore a socket that is not the
-   * current one, and the `ws` package throws on an error with no listener.
+   * Forgets the current socket without closing it (it closed by itself), and
+   * its heartbeat. Its handlers stay: they check identity and ignore a socket
+   * that is not the current one, and the `ws` package throws on an error with
+   * no listener. The callers clear the timers.
    */
   #detach(): void {
-    if (!this.#socket) return;
     this.#socket = undefined;
     this.#heartbeat.stop();
-    this.#clearTimer('connect');
-    this.#clearTimer('stable');
   }
 
   #dropSocket(code: number, reason: string): void {
@@ -674,7 +673,6 @@ export class WsClient {
 
   #clearTimers(): void {
     for (const name of [...this.#timers.keys()]) this.#clearTimer(name);
-    this.#heartbeat.stop();
   }
 
   /** The one way the state changes; its event waits in the outbox until the change is complete. */
