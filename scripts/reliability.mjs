@@ -29,7 +29,13 @@ const SECTIONS = [
     title: 'Listeners that call methods from inside events',
     take: (test) => test.file === 'test/reentrancy.test.ts',
   },
-  {title: 'Moves, and frameworks that reorder', take: (test) => test.file === 'test/moves.test.ts'},
+  {
+    title: 'Moves, and frameworks that reorder',
+    take: (test) =>
+      test.file === 'test/moves.test.ts' ||
+      (test.file === 'test/controller.test.ts' &&
+        (test.path.some((name) => name.startsWith('moved')) || test.name.includes('never inserted'))),
+  },
   {
     title: 'Properties as pages and frameworks set them',
     take: (test) => test.file === 'test/properties.test.ts',

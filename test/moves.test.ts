@@ -1,13 +1,12 @@
 // Moves within the document in one task, as React, Vue and Lit do when they
 // reorder a keyed list: in every state, a move changes nothing. A removal
 // for good closes; a later insertion starts afresh. Against the real server.
-import {expect, fixture, html as testHtml} from '@open-wc/testing';
-import {html, LitElement} from 'lit';
+// The controller's moves are in controller.test.ts.
+import {expect} from '@open-wc/testing';
 import {createElement, Fragment} from 'react';
 import {flushSync} from 'react-dom';
 import {createRoot} from 'react-dom/client';
 import {createApp, h, nextTick, ref} from 'vue';
-import {WebSocketController} from '../src/controller.js';
 import type {WsConnection} from '../src/ws-connection.js';
 import {Rig, sleep, until} from './support/rig.js';
 import {trackedWebSocket} from './support/tracked-websocket.js';
@@ -55,7 +54,6 @@ describe('moves', () => {
   afterEach(async () => {
     window.WebSocket = PageWebSocket;
     for (const el of document.querySelectorAll('ws-connection')) el.close();
-    for (const el of document.querySelectorAll<HostWithSocket>('test-socket-host')) el.socket.close();
     window.dispatchEvent(new Event('online'));
     expect(tracker.violations, 'never two sockets connecting or open').to.equal(0);
     await Rig.stopAll();
@@ -247,91 +245,4 @@ describe('moves', () => {
       }
     });
   });
-
-  describe('of a Lit host with a WebSocketController', () => {
-    it('open: keeps the connection', async () => {
-      const host = await socketHost({url: rig.url});
-      await until(() => host.socket.state === 'open', {message: 'open'});
-      move(host);
-      await sleep(400);
-      expect(host.socket.state).to.equal('open');
-      expect(await rig.status()).to.include({accepted: 1, open: 1});
-    });
-
-    it('reconnecting: the retry keeps its time', async () => {
-      const host = await socketHost({url: rig.url, reconnectDelay: 20_000, maxReconnectDelay: 20_000}, 0.99);
-      await until(() => host.socket.state === 'open', {message: 'open'});
-      await rig.restart(0);
-      await until(() => host.socket.state === 'reconnecting', {message: 'reconnecting'});
-      const nextRetryAt = host.socket.client.nextRetryAt;
-      move(host);
-      await sleep(400);
-      expect(host.socket.state).to.equal('reconnecting');
-      expect(host.socket.client.nextRetryAt).to.equal(nextRetryAt);
-      expect((await rig.status()).accepted).to.equal(1);
-    });
-
-    it('closed: stays closed', async () => {
-      const host = await socketHost({url: rig.url});
-      await until(() => host.socket.state === 'open', {message: 'open'});
-      await rig.closeClients(1008);
-      await until(() => host.socket.state === 'closed', {message: 'closed'});
-      move(host);
-      await sleep(400);
-      expect(host.socket.state).to.equal('closed');
-      expect((await rig.status()).accepted).to.equal(1);
-    });
-
-    it('connect() on a host never inserted opens nothing until insertion', async () => {
-      hostOptions = {url: rig.url, manual: true};
-      const host = document.createElement('test-socket-host') as HostWithSocket;
-      host.socket.connect();
-      await sleep(300);
-      expect(host.socket.state).to.equal('idle');
-      expect(tracker.sockets).to.have.length(0);
-      document.body.append(host);
-      try {
-        await until(() => host.socket.state === 'open', {message: 'open on insertion'});
-      } finally {
-        host.remove();
-      }
-      await until(async () => (await rig.status()).open === 0, {message: 'closed on removal'});
-    });
-
-    it('removed for good: closes; inserted again: reconnects', async () => {
-      const host = await socketHost({url: rig.url});
-      await until(() => host.socket.state === 'open', {message: 'open'});
-      const parent = host.parentElement!;
-      host.remove();
-      await until(async () => (await rig.status()).open === 0, {message: 'closed with the host'});
-      expect(host.socket.state).to.equal('idle');
-      parent.append(host);
-      await until(async () => (await rig.status()).open === 1, {message: 'open again'});
-    });
-  });
 });
-
-let hostOptions: ConstructorParameters<typeof WebSocketController>[1] = {};
-let hostRandom: number | undefined;
-
-class HostWithSocket extends LitElement {
-  readonly socket = new WebSocketController(
-    this,
-    {heartbeatInterval: 300, timeout: 1000, ...hostOptions},
-    hostRandom === undefined ? {} : {random: () => hostRandom!},
-  );
-
-  override render() {
-    return html`${this.socket.state}`;
-  }
-}
-customElements.define('test-socket-host', HostWithSocket);
-
-async function socketHost(
-  options: ConstructorParameters<typeof WebSocketController>[1],
-  random?: number,
-): Promise<HostWithSocket> {
-  hostOptions = options;
-  hostRandom = random;
-  return fixture<HostWithSocket>(testHtml`<test-socket-host></test-socket-host>`);
-}
