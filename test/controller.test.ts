@@ -88,7 +88,7 @@ describe('WebSocketController', () => {
     expect(el.socket.state).to.equal('idle');
   });
 
-  describe('moved within the document in one task (a keyed list reordered)', () => {
+  describe('its host moved within the document in one task (a keyed list reordered)', () => {
     it('open: keeps the connection', async () => {
       const el = await host({url: rig.url});
       await until(() => el.socket.state === 'open', {message: 'open'});
@@ -126,7 +126,7 @@ describe('WebSocketController', () => {
     });
   });
 
-  it('connect() on a host never inserted opens nothing until insertion', async () => {
+  it('connect() on a controller whose host was never inserted opens nothing until insertion', async () => {
     const tracker = trackedWebSocket();
     hostOptions = {url: rig.url, manual: true};
     hostEnvironment = {WebSocket: tracker.TrackedWebSocket};
