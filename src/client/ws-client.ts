@@ -7,6 +7,7 @@ import {
   type SocketLike,
   type TimerHandle,
 } from './environment.js';
+import {Emitter} from './emitter.js';
 import {Heartbeat, LATE_TIMER_SLACK} from './heartbeat.js';
 import {
   DEFAULT_OPTIONS,
@@ -75,8 +76,6 @@ export interface WsClientEventMap {
   latency: {latency: number};
 }
 
-type Listener<K extends keyof WsClientEventMap> = (detail: WsClientEventMap[K]) => void;
-type Outgoing = {[K in keyof WsClientEventMap]: [K, WsClientEventMap[K]]}[keyof WsClientEventMap];
 type TimerName = 'connect' | 'retry' | 'stable';
 type Cause = {code?: number; reason?: string};
 /** A message waiting for the next open: what `send()` was given, and what goes on the wire. */
@@ -108,15 +107,7 @@ const SOCKET_OPEN = 1;
 export class WsClient {
   readonly #env: Environment;
   #options: ResolvedOptions = DEFAULT_OPTIONS;
-  readonly #listeners: {[K in keyof WsClientEventMap]: Set<Listener<K>>} = {
-    state: new Set(),
-    message: new Set(),
-    error: new Set(),
-    latency: new Set(),
-  };
-  /** Events of changes already made, waiting for the change in progress to finish. */
-  readonly #outbox: Outgoing[] = [];
-  #delivering = false;
+  readonly #events: Emitter<WsClientEventMap>;
 
   #state: ConnectionState = ConnectionState.idle;
   #socket: SocketLike | undefined;
@@ -142,6 +133,7 @@ export class WsClient {
   constructor(options: Partial<WsClientOptions> = {}, environment: Partial<Environment> = {}) {
     this.#env = {...defaultEnvironment(), ...environment};
     const env = this.#env;
+    this.#events = new Emitter((callback, ms) => env.setTimeout(callback, ms));
     this.#heartbeat = new Heartbeat(
       {
         now: () => env.now(),
@@ -185,10 +177,8 @@ export class WsClient {
   }
 
   /** Subscribes to `state`, `message`, `error` or `latency`; returns the unsubscribe function. */
-  on<K extends keyof WsClientEventMap>(type: K, listener: Listener<K>): () => void {
-    const listeners = this.#listeners[type] as Set<Listener<K>>;
-    listeners.add(listener);
-    return () => listeners.delete(listener);
+  on<K extends keyof WsClientEventMap>(type: K, listener: (detail: WsClientEventMap[K]) => void): () => void {
+    return this.#events.on(type, listener);
   }
 
   /**
@@ -309,34 +299,7 @@ export class WsClient {
    * behind the ones being delivered.
    */
   #run<T>(change: () => T): T {
-    try {
-      return change();
-    } finally {
-      this.#deliver();
-    }
-  }
-
-  #deliver(): void {
-    if (this.#delivering || !this.#outbox.length) return;
-    this.#delivering = true;
-    try {
-      for (let next = this.#outbox.shift(); next; next = this.#outbox.shift()) {
-        const [type, detail] = next;
-        for (const listener of [...this.#listeners[type]] as Listener<typeof type>[]) {
-          try {
-            listener(detail as never);
-          } catch (error) {
-            // Reported as the platform reports listener errors: later, and
-            // without stopping the other listeners.
-            this.#env.setTimeout(() => {
-              throw error;
-            }, 0);
-          }
-        }
-      }
-    } finally {
-      this.#delivering = false;
-    }
+    return this.#events.run(change);
   }
 
   /** Marks the client as wanted, and watches the page for network and lifecycle changes. */
@@ -693,7 +656,7 @@ export class WsClient {
   }
 
   #emit<K extends keyof WsClientEventMap>(type: K, detail: WsClientEventMap[K]): void {
-    this.#outbox.push([type, detail] as Outgoing);
+    this.#events.emit(type, detail);
   }
 
   #log(line: string): void {
