@@ -16,6 +16,7 @@ import {
   type ResolvedOptions,
   type WsClientOptions,
 } from './options.js';
+import {describe, toPayload} from './payload.js';
 import {redactUrl, resolveSocketUrl} from './url.js';
 
 export const ConnectionState = {
@@ -572,24 +573,10 @@ export class WsClient {
   }
 
   #serialize(data: unknown): unknown {
-    if (typeof data === 'string' || isBinary(data)) return data;
-    if (!this.#options.json) {
-      this.#emitError(
-        'send-failed',
-        'only strings and binary data can be sent; turn json on to send other values',
-        undefined,
-        data,
-      );
-      return undefined;
-    }
-    try {
-      const text = JSON.stringify(data);
-      if (text === undefined) throw new TypeError(`${typeof data} has no JSON form`);
-      return text;
-    } catch (error) {
-      this.#emitError('send-failed', `cannot serialise the message as JSON: ${describe(error)}`, error, data);
-      return undefined;
-    }
+    const result = toPayload(data, this.#options.json);
+    if ('payload' in result) return result.payload;
+    this.#emitError('send-failed', result.problem, result.error, data);
+    return undefined;
   }
 
   /**
@@ -670,18 +657,6 @@ function heartbeatSettings({heartbeatInterval, timeout}: ResolvedOptions) {
   return {interval: heartbeatInterval, timeout};
 }
 
-function isBinary(data: unknown): boolean {
-  return (
-    data instanceof ArrayBuffer ||
-    ArrayBuffer.isView(data) ||
-    (typeof Blob !== 'undefined' && data instanceof Blob)
-  );
-}
-
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as PromiseLike<unknown> | undefined)?.then === 'function';
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
