@@ -144,6 +144,7 @@ describe('the published package', () => {
       import {WsConnection, WsClient, type WsStateEvent} from 'ws-connection/dist/ws-connection.bundled.js';
       import {WsClient as Engine, type ErrorKind} from 'ws-connection/client.js';
       import {WebSocketController} from 'ws-connection/controller.js';
+      import {SharedClient} from 'ws-connection/shared.js';
       import {WsConnection as Element} from 'ws-connection/ws-connection.js';
       import 'ws-connection';
       const el: WsConnection = document.createElement('ws-connection');
@@ -154,7 +155,9 @@ describe('the published package', () => {
         return kind;
       });
       const client: WsClient = new Engine({url: 'wss://example.com/'});
-      export {same, client, WebSocketController};
+      const shared = new SharedClient({url: 'wss://example.com/', share: 'feed'});
+      const leads: boolean = shared.leader && el.leader;
+      export {same, client, leads, WebSocketController};
       `,
     );
     assert.deepEqual(diagnostics, []);

@@ -1,0 +1,301 @@
+import {Emitter} from '../client/emitter.js';
+import {defaultEnvironment, type Environment} from '../client/environment.js';
+import {
+  DEFAULT_OPTIONS,
+  mergeOptions,
+  protocolList,
+  type ResolvedOptions,
+  type WsClientOptions,
+} from '../client/options.js';
+import {describe, toPayload} from '../client/payload.js';
+import {resolveSocketUrl} from '../client/url.js';
+import {
+  ConnectionState,
+  type ErrorDetail,
+  type ErrorKind,
+  type StateChange,
+  type WsClientEventMap,
+} from '../client/ws-client.js';
+import {defaultShareEnvironment, type ShareEnvironment} from './environment.js';
+import {type Hub, hubFor, type HubMember, type Sent, type Snapshot} from './hub.js';
+
+export interface SharedClientOptions extends WsClientOptions {
+  /**
+   * The share key: clients with the same non-empty name share one socket;
+   * with `''` (the default), clients with the same url and protocols do.
+   */
+  share: string;
+}
+
+export interface SharedClientEventMap extends WsClientEventMap {
+  /** This page took the socket over, or handed it to another. */
+  leader: {leader: boolean};
+}
+
+let lastId = 0;
+
+/**
+ * A `WsClient` that shares its socket: with every `SharedClient` of the same
+ * key in the page, and through the page that holds it, with those of every
+ * tab, window and same-origin frame of the origin. It has the interface of
+ * `WsClient`, and `leader`.
+ *
+ * The socket's options are those of the first client of the holding page.
+ * Each client keeps its own `json`, `binaryType`, `queueLimit`,
+ * `openMessages` and events. What it sends is kept, in its order, until the
+ * holder has written it; across a handover it is sent again: at least once.
+ *
+ * @example
+ * const feed = new SharedClient({url: 'wss://example.com/feed', json: true});
+ * feed.on('message', ({data}) => render(data));
+ * feed.connect(); // ten tabs, one connection
+ */
+export class SharedClient implements HubMember {
+  readonly id = ++lastId;
+  readonly #env: Environment;
+  readonly #shareEnv: ShareEnvironment;
+  readonly #events: Emitter<SharedClientEventMap>;
+  #options: ResolvedOptions = DEFAULT_OPTIONS;
+  #share = '';
+  /** The hub, while this client uses the socket (`connect()` was called, and not `close()` or `pause()`). */
+  #hub: Hub | undefined;
+  #state: ConnectionState = ConnectionState.idle;
+  #latency: number | undefined;
+  #seq = 0;
+  #unconfirmed: (Sent & {data: unknown})[] = [];
+  readonly #warned = new Set<string>();
+
+  constructor(
+    options: Partial<SharedClientOptions> = {},
+    environment: Partial<Environment & ShareEnvironment> = {},
+  ) {
+    this.#env = {...defaultEnvironment(), ...environment};
+    this.#shareEnv = {...defaultShareEnvironment(), ...environment};
+    this.#events = new Emitter((callback, ms) => this.#env.setTimeout(callback, ms));
+    this.configure(options);
+  }
+
+  get state(): ConnectionState {
+    return this.#state;
+  }
+  get attempt(): number {
+    return this.#hub?.snapshot.attempt ?? 0;
+  }
+  get latency(): number | undefined {
+    return this.#hub ? this.#latency : undefined;
+  }
+  /** Messages accepted and not yet written to the socket. */
+  get queued(): number {
+    return this.#unconfirmed.length;
+  }
+  get nextRetryAt(): number | undefined {
+    return this.#state === ConnectionState.reconnecting ? this.#hub?.snapshot.nextRetryAt : undefined;
+  }
+  get options(): Readonly<ResolvedOptions> {
+    return this.#options;
+  }
+  /** The share key's name, or `''` when the url and protocols are the key. */
+  get share(): string {
+    return this.#share;
+  }
+  /** False while another page holds the socket. */
+  get leader(): boolean {
+    return this.#hub?.leader ?? true;
+  }
+
+  on<K extends keyof SharedClientEventMap>(
+    type: K,
+    listener: (detail: SharedClientEventMap[K]) => void,
+  ): () => void {
+    return this.#events.on(type, listener);
+  }
+
+  /** As `WsClient.configure`; a new `share`, `url` or `protocols` moves the client to that key's socket. */
+  configure({share, ...changes}: Partial<SharedClientOptions>): void {
+    this.#run(() => {
+      const before = this.#key();
+      if (share !== undefined) this.#share = share;
+      this.#options = mergeOptions(this.#options, changes, (message) => {
+        if (this.#warned.has(message)) return;
+        this.#warned.add(message);
+        console.warn(`[ws-connection] ${message}`);
+      });
+      const moved = this.#key() !== before;
+      if (this.#hub && moved) {
+        this.#deactivate();
+        this.#activate();
+        this.#hub!.command('connect');
+      } else if (moved && this.#state === ConnectionState.closed && 'url' in changes) {
+        this.connect();
+      } else {
+        this.#hub?.reconfigured();
+      }
+    });
+  }
+
+  connect(): void {
+    this.#run(() => {
+      this.#activate();
+      this.#hub!.command('connect');
+    });
+  }
+
+  /** Drops the shared socket and connects again at once: for every client that shares it. */
+  reconnect(): void {
+    this.#run(() => {
+      this.#activate();
+      this.#hub!.command('reconnect');
+    });
+  }
+
+  /** Ends this client's use of the socket; the socket closes when no client in any page uses it. */
+  close(code?: number, reason?: string): void {
+    this.#run(() => {
+      if (this.#state === ConnectionState.closed && !this.#hub) return;
+      this.#enterClosed({code: code ?? 1000, reason: reason ?? ''});
+    });
+  }
+
+  /** Stops using the socket for now, keeping what waits to be sent, and goes `idle` until `connect()`. */
+  pause(): void {
+    this.#run(() => {
+      if (this.#state === ConnectionState.closed) return;
+      this.#deactivate();
+      this.#setState(ConnectionState.idle);
+    });
+  }
+
+  send(data: unknown): boolean {
+    return this.#run(() => {
+      if (this.#state === ConnectionState.closed) {
+        this.#error('send-failed', 'the connection is closed: call connect() before sending', data);
+        return false;
+      }
+      const payload = this.#serialize(data);
+      if (payload === undefined) return false;
+      const {queueLimit} = this.#options;
+      if (this.#state !== ConnectionState.open && this.#unconfirmed.length >= queueLimit) {
+        this.#error('queue-overflow', `the queue holds ${queueLimit} messages already`, data);
+        return false;
+      }
+      const sent = {seq: ++this.#seq, payload, data};
+      this.#unconfirmed.push(sent);
+      this.#hub?.submit(this, sent);
+      return true;
+    });
+  }
+
+  // The hub's side.
+
+  openPayloads(): unknown[] {
+    return this.#run(() =>
+      this.#options.openMessages.map((message) => this.#serialize(message)).filter((p) => p !== undefined),
+    );
+  }
+
+  unconfirmed(): readonly Sent[] {
+    return this.#unconfirmed;
+  }
+
+  confirmed(seq: number): void {
+    while (this.#unconfirmed.length && this.#unconfirmed[0]!.seq <= seq) this.#unconfirmed.shift();
+  }
+
+  shared(snap: Snapshot, change: Partial<StateChange> = {}): void {
+    this.#run(() => {
+      if (!this.#hub) return;
+      if (snap.state === ConnectionState.closed) {
+        this.#enterClosed(change);
+        return;
+      }
+      this.#setState(snap.state, change);
+      if (snap.latency !== this.#latency) {
+        this.#latency = snap.latency;
+        if (snap.latency !== undefined) this.#events.emit('latency', {latency: snap.latency});
+      }
+    });
+  }
+
+  received(data: unknown): void {
+    this.#run(() => {
+      if (!this.#hub) return;
+      const {json, binaryType} = this.#options;
+      if (json && typeof data === 'string') {
+        try {
+          data = JSON.parse(data);
+        } catch (error) {
+          this.#error('parse-error', `an inbound message is not JSON: ${describe(error)}`, data, error);
+          return;
+        }
+      } else if (data instanceof ArrayBuffer && binaryType === 'blob' && typeof Blob !== 'undefined') {
+        data = new Blob([data]);
+      }
+      this.#events.emit('message', {data});
+    });
+  }
+
+  failed(detail: ErrorDetail): void {
+    this.#run(() => this.#hub && this.#events.emit('error', {...detail}));
+  }
+
+  roleChanged(): void {
+    this.#run(() => this.#events.emit('leader', {leader: this.leader}));
+  }
+
+  #run<T>(change: () => T): T {
+    return this.#events.run(change);
+  }
+
+  #key(): string {
+    const {url, protocols} = this.#options;
+    const target = url === undefined ? '' : (resolveSocketUrl(url, this.#env.baseUrl()) ?? url);
+    return this.#share ? `name ${this.#share}` : `url ${target} ${protocolList(protocols).join(',')}`;
+  }
+
+  #activate(): void {
+    if (this.#hub) return;
+    this.#hub = hubFor(this.#key(), this.#env, this.#shareEnv);
+    this.#hub.join(this);
+  }
+
+  #deactivate(code?: number, reason?: string): void {
+    const hub = this.#hub;
+    this.#hub = undefined;
+    this.#latency = undefined;
+    hub?.leave(this, code, reason);
+  }
+
+  #enterClosed(cause: Partial<StateChange>): void {
+    this.#deactivate(cause.code, cause.reason);
+    if (this.#unconfirmed.length) {
+      const discarded = this.#unconfirmed.map(({data}) => data);
+      this.#unconfirmed = [];
+      this.#error('queue-discarded', `${discarded.length} queued messages were not sent`, discarded);
+    }
+    this.#setState(ConnectionState.closed, cause);
+  }
+
+  #setState(state: ConnectionState, {code, reason, delay}: Partial<StateChange> = {}): void {
+    const previousState = this.#state;
+    if (state === previousState) return;
+    this.#state = state;
+    const detail: StateChange = {state, previousState, attempt: this.attempt};
+    if (code !== undefined) Object.assign(detail, {code, reason: reason ?? ''});
+    if (delay !== undefined && state === ConnectionState.reconnecting) detail.delay = delay;
+    this.#events.emit('state', detail);
+  }
+
+  #serialize(data: unknown): unknown {
+    const result = toPayload(data, this.#options.json);
+    if ('payload' in result) return result.payload;
+    this.#error('send-failed', result.problem, data, result.error);
+    return undefined;
+  }
+
+  #error(kind: ErrorKind, message: string, data?: unknown, error?: unknown): void {
+    const detail: ErrorDetail = {kind, message};
+    if (error !== undefined) detail.error = error;
+    if (data !== undefined) detail.data = data;
+    this.#events.emit('error', detail);
+  }
+}
