@@ -282,12 +282,12 @@ async function main() {
 
   results.rows.push(
     {
-      figure: 'Size, gzip: CDN bundle with Lit (peers: minified library)',
+      figure: 'Size, gzip: CDN bundle with Lit and sharing (peers: minified library)',
       ours: sizes.bundle,
       ...Object.fromEntries(PEERS.map((p) => [p, sizes[p]])),
       unit: ' B',
-      target: '≤ 9216 B',
-      met: sizes.bundle <= 9 * 1024,
+      target: '≤ 10240 B',
+      met: sizes.bundle <= 10 * 1024,
     },
     {
       figure: 'Size, gzip: engine alone, minified',

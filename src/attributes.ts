@@ -14,3 +14,8 @@ export const numberAttribute = (fallback: number): ComplexAttributeConverter<num
 export const textAttribute = <T extends string | undefined>(fallback: T): ComplexAttributeConverter<T> => ({
   fromAttribute: (value) => (value ?? fallback) as T,
 });
+
+/** `shared`: absent is off, present and empty is on (shared by url), a value names the share. */
+export const sharedAttribute: ComplexAttributeConverter<boolean | string> = {
+  fromAttribute: (value) => (value === null ? false : value || true),
+};

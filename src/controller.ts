@@ -3,6 +3,7 @@ import type {Environment} from './client/environment.js';
 import type {WsClientOptions} from './client/options.js';
 import {type ConnectionState, type ErrorDetail, WsClient} from './client/ws-client.js';
 import {Placement} from './placement.js';
+import {SharedClient} from './share/shared-client.js';
 
 export interface WebSocketControllerOptions extends Partial<WsClientOptions> {
   /** Called with each message (pongs excluded; parsed with `json`). */
@@ -10,6 +11,11 @@ export interface WebSocketControllerOptions extends Partial<WsClientOptions> {
   onError?: (error: ErrorDetail) => void;
   /** Do not connect when the host connects; call `connect()`. */
   manual?: boolean;
+  /**
+   * Share one socket with every client of the same url and protocols (`true`)
+   * or of the same name, in this page and in every tab of the origin.
+   */
+  shared?: boolean | string;
 }
 
 /**
@@ -32,7 +38,7 @@ export interface WebSocketControllerOptions extends Partial<WsClientOptions> {
  * }
  */
 export class WebSocketController implements ReactiveController {
-  readonly client: WsClient;
+  readonly client: WsClient | SharedClient;
   readonly #host: ReactiveControllerHost;
   readonly #manual: boolean;
   /** `connect()` was called: the host reconnecting reconnects even when manual. */
@@ -54,20 +60,29 @@ export class WebSocketController implements ReactiveController {
 
   constructor(
     host: ReactiveControllerHost,
-    {onMessage, onError, manual = false, ...options}: WebSocketControllerOptions = {},
+    {onMessage, onError, manual = false, shared = false, ...options}: WebSocketControllerOptions = {},
     environment?: Partial<Environment>,
   ) {
     this.#host = host;
     this.#manual = manual;
-    this.client = new WsClient(options, environment);
-    this.client.on('state', () => host.requestUpdate());
-    if (onMessage) this.client.on('message', ({data}) => onMessage(data));
-    if (onError) this.client.on('error', onError);
+    this.client =
+      shared === false
+        ? new WsClient(options, environment)
+        : new SharedClient({...options, share: shared === true ? '' : shared}, environment);
+    const on = this.client.on.bind(this.client) as WsClient['on'];
+    on('state', () => host.requestUpdate());
+    if (onMessage) on('message', ({data}) => onMessage(data));
+    if (onError) on('error', onError);
     host.addController(this);
   }
 
   get state(): ConnectionState {
     return this.client.state;
+  }
+
+  /** False while another tab holds the shared socket. */
+  get leader(): boolean {
+    return this.client instanceof SharedClient ? this.client.leader : true;
   }
 
   /** Sends now, or queues until the next open; false (with an error) when not accepted. */

@@ -9,6 +9,8 @@ export interface StatusInput {
   now: number;
   /** The close that ended the connection, when it is `closed`. */
   close?: {code?: number; reason?: string} | undefined;
+  /** Another tab holds the shared socket. */
+  remote?: boolean;
 }
 
 const WORDS: Record<ConnectionState, string> = {
@@ -31,7 +33,14 @@ const WORDS: Record<ConnectionState, string> = {
  * statusText({state: 'reconnecting', attempt: 2, nextRetryAt: now + 2500, now, latency: undefined});
  * // {text: 'Reconnecting, attempt 2', detail: ' in 3 s'}
  */
-export function statusText({state, attempt, latency, nextRetryAt, now, close}: StatusInput): {
+export function statusText(input: StatusInput): {text: string; detail?: string} {
+  const words = stateWords(input);
+  const live = input.state === 'open' || input.state === 'connecting' || input.state === 'reconnecting';
+  if (input.remote && live) words.text += ' · via another tab';
+  return words;
+}
+
+function stateWords({state, attempt, latency, nextRetryAt, now, close}: StatusInput): {
   text: string;
   detail?: string;
 } {

@@ -1,9 +1,10 @@
 import {css, type PropertyDeclarations, type PropertyValues, ReactiveElement} from '@lit/reactive-element';
-import {numberAttribute, textAttribute} from './attributes.js';
+import {numberAttribute, sharedAttribute, textAttribute} from './attributes.js';
 import {DEFAULT_OPTIONS, type WsClientOptions} from './client/options.js';
 import {ConnectionState, WsClient} from './client/ws-client.js';
 import {connectionEvent} from './events.js';
 import {Placement} from './placement.js';
+import {SharedClient} from './share/shared-client.js';
 import {statusText} from './status-text.js';
 
 /**
@@ -121,6 +122,7 @@ export class WsConnection extends ReactiveElement {
     json: {type: Boolean},
     binaryType: {attribute: 'binary-type', converter: textAttribute(DEFAULT_OPTIONS.binaryType)},
     manual: {type: Boolean},
+    shared: {converter: sharedAttribute},
     hideStatus: {type: Boolean, attribute: 'hide-status', reflect: true},
     urlProvider: {attribute: false},
     openMessages: {attribute: false},
@@ -168,6 +170,14 @@ export class WsConnection extends ReactiveElement {
   /** Do not connect on insertion; `connect()` starts it. */
   manual = false;
 
+  /**
+   * One socket for every `<ws-connection shared>` with the same url and
+   * protocols, or with the same name (`shared="prices"`), in every tab,
+   * window and same-origin frame of the origin. `leader` tells whether this
+   * page holds it.
+   */
+  shared: boolean | string = false;
+
   /** Hide the status area. */
   hideStatus = false;
 
@@ -185,7 +195,7 @@ export class WsConnection extends ReactiveElement {
    */
   openMessages: unknown[] = [];
 
-  readonly #client = new WsClient();
+  #client: WsClient | SharedClient = this.#bind(new WsClient());
   // Insertion resumes only what removal paused; a move changes nothing.
   readonly #placement = new Placement((change) => {
     if (change === 'removed') this.#client.pause('element removed');
@@ -205,18 +215,23 @@ export class WsConnection extends ReactiveElement {
   /** Code and reason of the close behind the current state, shown while `closed`. */
   #lastClose: {code?: number; reason?: string | undefined} | undefined;
 
-  constructor() {
-    super();
-    this.#client.on('state', (detail) => {
+  /** Listens to a client; what it says after it was replaced (`shared` changed) is not heard. */
+  #bind<C extends WsClient | SharedClient>(client: C): C {
+    const current = () => client === this.#client;
+    const on = client.on.bind(client) as WsClient['on'];
+    on('state', (detail) => {
+      if (!current()) return;
       this.#lastClose = detail.code === undefined ? undefined : {code: detail.code, reason: detail.reason};
       this.#reflectState();
       this.#tickWhileReconnecting();
       this.requestUpdate();
       this.dispatchEvent(connectionEvent('ws-state', detail));
     });
-    this.#client.on('message', (detail) => this.dispatchEvent(connectionEvent('ws-message', detail)));
-    this.#client.on('error', (detail) => this.dispatchEvent(connectionEvent('ws-error', detail)));
-    this.#client.on('latency', () => this.requestUpdate());
+    on('message', (detail) => current() && this.dispatchEvent(connectionEvent('ws-message', detail)));
+    on('error', (detail) => current() && this.dispatchEvent(connectionEvent('ws-error', detail)));
+    on('latency', () => this.requestUpdate());
+    if (client instanceof SharedClient) client.on('leader', () => this.requestUpdate());
+    return client;
   }
 
   /** `idle`, `connecting`, `open`, `reconnecting`, `offline` or `closed`; reflected as the `state` attribute. */
@@ -239,6 +254,10 @@ export class WsConnection extends ReactiveElement {
   get nextRetryAt(): number | undefined {
     return this.#client.nextRetryAt;
   }
+  /** `true` when this page holds the socket (always, without `shared`); `false` while another tab holds it. */
+  get leader(): boolean {
+    return this.#client instanceof SharedClient ? this.#client.leader : true;
+  }
 
   /**
    * Sends now when open; otherwise queues (up to `queue-limit`) and sends in
@@ -249,6 +268,7 @@ export class WsConnection extends ReactiveElement {
    * el.send(JSON.stringify({subscribe: 'prices'}));
    */
   send(data: unknown): boolean {
+    this.#matchShared();
     return this.#client.send(data);
   }
 
@@ -289,11 +309,37 @@ export class WsConnection extends ReactiveElement {
       this.#onInsert = method;
       return;
     }
+    this.#matchShared();
     this.#configure(OPTION_PROPERTIES);
     this.#client[method]();
   }
 
+  /**
+   * Uses a shared client when `shared` says so, and a client of its own
+   * otherwise. On a change, what waited to be sent moves to the new client,
+   * and a connection in use is made again through it.
+   */
+  #matchShared(): void {
+    const share =
+      this.shared === false || this.shared == null ? undefined : this.shared === true ? '' : `${this.shared}`;
+    const old = this.#client;
+    if (share === (old instanceof SharedClient ? old.share : undefined)) return;
+    const carried: unknown[] = [];
+    const running = old.state !== ConnectionState.idle && old.state !== ConnectionState.closed;
+    this.#client = this.#bind(share === undefined ? new WsClient() : new SharedClient({share}));
+    (old.on.bind(old) as WsClient['on'])(
+      'error',
+      ({kind, data}) => kind === 'queue-discarded' && carried.push(...(data as unknown[])),
+    );
+    old.close(1000, 'sharing changed');
+    this.#configure(OPTION_PROPERTIES);
+    for (const data of carried) this.#client.send(data);
+    if (running) this.#client.connect();
+    this.requestUpdate();
+  }
+
   protected override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has('shared') && this.isConnected) this.#matchShared();
     const options = OPTION_PROPERTIES.filter((name) => changed.has(name));
     if (options.length && this.isConnected) this.#configure(options);
   }
@@ -308,6 +354,7 @@ export class WsConnection extends ReactiveElement {
       nextRetryAt: this.nextRetryAt,
       now: Date.now(),
       close: this.#lastClose,
+      remote: !this.leader,
     });
     // Text nodes: words from the network (close reasons) never become markup.
     if (this.#status.text.data !== text) this.#status.text.data = text;

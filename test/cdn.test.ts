@@ -65,9 +65,14 @@ describe('CDN bundle in a plain page under a strict CSP', () => {
     el.close();
   });
 
-  it('exports the element and the engine, as its types say', async () => {
+  it('exports the element, the engine and the shared engine, as its types say', async () => {
     const bundle = await import('/dist/ws-connection.bundled.js' as string);
-    expect(Object.keys(bundle).sort()).to.deep.equal(['ConnectionState', 'WsClient', 'WsConnection']);
+    expect(Object.keys(bundle).sort()).to.deep.equal([
+      'ConnectionState',
+      'SharedClient',
+      'WsClient',
+      'WsConnection',
+    ]);
     expect(customElements.get('ws-connection')).to.be.a('function');
   });
 
