@@ -51,6 +51,20 @@ describe('WebSocketController', () => {
     await Rig.stopAll();
   });
 
+  it('with shared, two hosts use one socket and both hear every message', async () => {
+    const a = await host({url: rig.url, shared: true});
+    const b = await host({url: rig.url, shared: true});
+    await until(() => a.socket.state === 'open' && b.socket.state === 'open');
+    expect(a.socket.leader).to.equal(true);
+    await rig.send('tick');
+    await until(() => a.price === 'tick' && b.price === 'tick', {message: 'both hosts to hear it'});
+    expect((await rig.status()).accepted).to.equal(1);
+    b.remove();
+    await sleep(100);
+    expect(a.socket.state).to.equal('open');
+    expect((await rig.status()).open).to.equal(1);
+  });
+
   it('connects when the host connects and re-renders the host on each state', async () => {
     const el = await host({url: rig.url, json: true});
     await until(() => el.socket.state === 'open');

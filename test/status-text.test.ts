@@ -18,6 +18,18 @@ describe('statusText', () => {
     });
   });
 
+  it('says when another tab holds a live shared socket, and only then', () => {
+    expect(statusText({...base, state: 'open', latency: 12, remote: true})).to.deep.equal({
+      text: 'Connected · via another tab',
+      detail: ' · 12 ms',
+    });
+    expect(statusText({...base, state: 'connecting', remote: true}).text).to.equal(
+      'Connecting… · via another tab',
+    );
+    expect(statusText({...base, state: 'idle', remote: true}).text).to.equal('Not connected');
+    expect(statusText({...base, state: 'open', remote: false}).text).to.equal('Connected');
+  });
+
   it('gives the code and reason of an unusual close', () => {
     expect(statusText({...base, state: 'closed', close: {code: 1008, reason: 'policy'}}).text).to.equal(
       'Closed (1008: policy)',
