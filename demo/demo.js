@@ -7,6 +7,26 @@ const log = document.querySelector('#log');
 const form = document.querySelector('#chat-form');
 const input = document.querySelector('#chat-input');
 const queued = document.querySelector('#queued');
+const shareToggle = document.querySelector('#share-toggle');
+const holder = document.querySelector('#holder');
+
+// `?shared`: every tab opened so shares one connection; the server's ticks count them.
+shareToggle.checked = new URLSearchParams(location.search).has('shared');
+conn.toggleAttribute('shared', shareToggle.checked);
+shareToggle.addEventListener('change', () => {
+  conn.toggleAttribute('shared', shareToggle.checked);
+  history.replaceState(null, '', shareToggle.checked ? '?shared' : location.pathname);
+});
+
+function showHolder() {
+  holder.textContent = !conn.hasAttribute('shared')
+    ? 'This tab has a connection of its own.'
+    : conn.leader
+      ? 'This tab holds the shared connection.'
+      : 'Another tab holds the shared connection; this tab relays through it.';
+}
+showHolder();
+setInterval(showHolder, 500);
 
 function append(list, text, className) {
   const item = document.createElement('li');

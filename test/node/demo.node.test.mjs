@@ -95,4 +95,30 @@ describe('the demo (npm start)', () => {
     await page.screenshot({path});
     console.log(`demo screenshot: ${path}`);
   });
+
+  it('shares one connection between two tabs opened with ?shared, and says which holds it', async () => {
+    await page.goto('about:blank');
+    const tabs = [await browser.newPage(), await browser.newPage()];
+    for (const tab of tabs) {
+      await tab.goto(`${origin}/?shared`);
+      await tab.waitForSelector('ws-connection[state="open"]', {timeout: 15_000});
+    }
+    // The words follow `leader` within half a second.
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    const said = await Promise.all(tabs.map((tab) => tab.$eval('#holder', (p) => p.textContent)));
+    assert.deepEqual([...said].sort(), [
+      'Another tab holds the shared connection; this tab relays through it.',
+      'This tab holds the shared connection.',
+    ]);
+    const response = await fetch(`${origin}/control/unmute`, {method: 'POST'});
+    assert.equal((await response.json()).clients, 1);
+    const follower =
+      tabs[said.indexOf('Another tab holds the shared connection; this tab relays through it.')];
+    const status = await follower.$eval(
+      'ws-connection',
+      (el) => el.shadowRoot.querySelector('[part=status]').textContent,
+    );
+    assert.match(status, /via another tab/);
+    for (const tab of tabs) await tab.close();
+  });
 });
