@@ -42,6 +42,16 @@ const SECTIONS = [
     take: (test) => test.file === 'test/properties.test.ts',
   },
   {
+    title: 'One socket shared across tabs (same-origin frames stand in for tabs)',
+    take: (test) => test.file === 'test/share/tabs.test.ts',
+  },
+  {
+    title: 'One socket shared within a page',
+    take: (test) =>
+      test.file === 'test/share/page.test.ts' ||
+      (test.file === 'test/controller.test.ts' && test.name.startsWith('with shared')),
+  },
+  {
     title: 'Security',
     take: (test) =>
       /markup|query string|Content-Security-Policy|CSP/i.test(test.name) &&
