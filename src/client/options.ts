@@ -123,6 +123,19 @@ export function mergeOptions(
   return next as unknown as ResolvedOptions;
 }
 
+/**
+ * A console warning for each distinct message, once: a host re-applying the
+ * same bad value (a framework on every render) must not repeat it.
+ */
+export function warnOnce(): (message: string) => void {
+  const warned = new Set<string>();
+  return (message) => {
+    if (warned.has(message)) return;
+    warned.add(message);
+    console.warn(`[ws-connection] ${message}`);
+  };
+}
+
 /** Subprotocols as the WebSocket constructor takes them. */
 export function protocolList(protocols: ResolvedOptions['protocols']): string[] {
   if (protocols === undefined) return [];

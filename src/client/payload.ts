@@ -14,6 +14,19 @@ export function toPayload(
   }
 }
 
+/** What a listener gets for an inbound frame: with `json`, text parsed. */
+export function fromPayload(
+  data: unknown,
+  json: boolean,
+): {data: unknown} | {problem: string; error: unknown} {
+  if (!json || typeof data !== 'string') return {data};
+  try {
+    return {data: JSON.parse(data)};
+  } catch (error) {
+    return {problem: `an inbound message is not JSON: ${describe(error)}`, error};
+  }
+}
+
 function isBinary(data: unknown): boolean {
   return (
     data instanceof ArrayBuffer ||

@@ -14,9 +14,10 @@ import {
   mergeOptions,
   protocolList,
   type ResolvedOptions,
+  warnOnce,
   type WsClientOptions,
 } from './options.js';
-import {describe, toPayload} from './payload.js';
+import {describe, fromPayload, toPayload} from './payload.js';
 import {redactUrl, resolveSocketUrl} from './url.js';
 
 export const ConnectionState = {
@@ -123,7 +124,7 @@ export class WsClient {
   #offlineSignalled = false;
   #unwatch: (() => void) | undefined;
   #queue: Queued[] = [];
-  readonly #warned = new Set<string>();
+  readonly #warn = warnOnce();
 
   readonly #timers = new Map<TimerName, TimerHandle>();
   #connectDueAt = 0;
@@ -191,12 +192,7 @@ export class WsClient {
   configure(changes: Partial<WsClientOptions>): void {
     this.#run(() => {
       const before = this.#options;
-      this.#options = mergeOptions(before, changes, (message) => {
-        // Once each: a host re-applying the same bad value must not repeat it.
-        if (this.#warned.has(message)) return;
-        this.#warned.add(message);
-        console.warn(`[ws-connection] ${message}`);
-      });
+      this.#options = mergeOptions(before, changes, this.#warn);
       const after = this.#options;
       if (this.#socket && after.binaryType !== before.binaryType) this.#socket.binaryType = after.binaryType;
       this.#heartbeat.configure(heartbeatSettings(after));
@@ -437,18 +433,9 @@ export class WsClient {
       this.#emit('latency', {latency});
     }
     if (isPong) return;
-    if (this.#options.json && typeof data === 'string') {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(data);
-      } catch (error) {
-        this.#emitError('parse-error', `an inbound message is not JSON: ${describe(error)}`, error, data);
-        return;
-      }
-      this.#emit('message', {data: parsed});
-      return;
-    }
-    this.#emit('message', {data});
+    const result = fromPayload(data, this.#options.json);
+    if ('data' in result) this.#emit('message', result);
+    else this.#emitError('parse-error', result.problem, result.error, data);
   }
 
   #onClose(code: number, reason: string): void {

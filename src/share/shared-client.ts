@@ -5,9 +5,10 @@ import {
   mergeOptions,
   protocolList,
   type ResolvedOptions,
+  warnOnce,
   type WsClientOptions,
 } from '../client/options.js';
-import {describe, toPayload} from '../client/payload.js';
+import {fromPayload, toPayload} from '../client/payload.js';
 import {resolveSocketUrl} from '../client/url.js';
 import {
   ConnectionState,
@@ -63,7 +64,7 @@ export class SharedClient implements HubMember {
   #latency: number | undefined;
   #seq = 0;
   #unconfirmed: (Sent & {data: unknown})[] = [];
-  readonly #warned = new Set<string>();
+  readonly #warn = warnOnce();
 
   constructor(
     options: Partial<SharedClientOptions> = {},
@@ -115,11 +116,7 @@ export class SharedClient implements HubMember {
     this.#run(() => {
       const before = this.#key();
       if (share !== undefined) this.#share = share;
-      this.#options = mergeOptions(this.#options, changes, (message) => {
-        if (this.#warned.has(message)) return;
-        this.#warned.add(message);
-        console.warn(`[ws-connection] ${message}`);
-      });
+      this.#options = mergeOptions(this.#options, changes, this.#warn);
       const moved = this.#key() !== before;
       if (this.#hub && moved) {
         this.#deactivate();
@@ -219,18 +216,12 @@ export class SharedClient implements HubMember {
   received(data: unknown): void {
     this.#run(() => {
       if (!this.#hub) return;
-      const {json, binaryType} = this.#options;
-      if (json && typeof data === 'string') {
-        try {
-          data = JSON.parse(data);
-        } catch (error) {
-          this.#error('parse-error', `an inbound message is not JSON: ${describe(error)}`, data, error);
-          return;
-        }
-      } else if (data instanceof ArrayBuffer && binaryType === 'blob' && typeof Blob !== 'undefined') {
+      if (data instanceof ArrayBuffer && this.#options.binaryType === 'blob' && typeof Blob !== 'undefined') {
         data = new Blob([data]);
       }
-      this.#events.emit('message', {data});
+      const result = fromPayload(data, this.#options.json);
+      if ('data' in result) this.#events.emit('message', result);
+      else this.#error('parse-error', result.problem, data, result.error);
     });
   }
 
