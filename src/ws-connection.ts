@@ -268,7 +268,6 @@ export class WsConnection extends ReactiveElement {
    * el.send(JSON.stringify({subscribe: 'prices'}));
    */
   send(data: unknown): boolean {
-    this.#matchShared();
     return this.#client.send(data);
   }
 

@@ -89,6 +89,8 @@ export function hubFor(key: string, env: Environment, share: ShareEnvironment): 
  */
 export class Hub {
   readonly #key: string;
+  /** The name of the key's lock and channel. */
+  readonly #name: string;
   readonly #env: Environment;
   readonly #share: ShareEnvironment;
   /** This page, in the key's conversation. */
@@ -129,6 +131,7 @@ export class Hub {
 
   constructor(key: string, env: Environment, share: ShareEnvironment) {
     this.#key = key;
+    this.#name = `ws-connection ${key}`;
     this.#env = env;
     this.#share = share;
   }
@@ -204,7 +207,7 @@ export class Hub {
 
   /** Opens the channel, asks who holds the socket, and queues for the lock. */
   #enter(): void {
-    this.#channel = this.#share.channel!(`ws-connection ${this.#key}`);
+    this.#channel = this.#share.channel!(this.#name);
     this.#channel.onmessage = ({data}) => this.#receive(data as Wire);
     this.#introduced = false;
     this.#heard = this.#env.now();
@@ -256,7 +259,7 @@ export class Hub {
     this.#lock = lock;
     this.#share
       .locks!.request(
-        `ws-connection ${this.#key}`,
+        this.#name,
         steal ? {steal} : {signal: lock.abort.signal},
         () =>
           new Promise<void>((release) => {
@@ -285,19 +288,19 @@ export class Hub {
     engine.on('message', ({data}) => {
       if (this.#engine !== engine) return;
       this.#post({k: 'msg', term: this.#term, data});
-      for (const member of [...this.#members]) member.received(data);
+      this.#each((member) => member.received(data));
     });
     engine.on('error', (detail) => {
       if (this.#engine !== engine || OWN_ERRORS.includes(detail.kind)) return;
       this.#post({k: 'err', term: this.#term, kind: detail.kind, message: detail.message});
-      for (const member of [...this.#members]) member.failed(detail);
+      this.#each((member) => member.failed(detail));
     });
     engine.on('latency', () => this.#engine === engine && this.#announce());
     for (const member of this.#members)
       for (const sent of member.unconfirmed()) this.#take(this.#tab, member.id, sent);
     this.#announce();
     this.#beat();
-    for (const member of [...this.#members]) member.roleChanged();
+    this.#each((member) => member.roleChanged());
     engine.connect();
   }
 
@@ -322,7 +325,7 @@ export class Hub {
     this.#written.clear();
     this.#remoteOpen.clear();
     this.#snap = following(this.#snap);
-    for (const member of [...this.#members]) member.roleChanged();
+    this.#each((member) => member.roleChanged());
   }
 
   #onState(change: StateChange): void {
@@ -347,14 +350,18 @@ export class Hub {
 
   /** Tells this page's members how the socket is. */
   #publish(snap: Snapshot, change?: Partial<StateChange>): void {
-    for (const member of [...this.#members]) member.shared(snap, change);
+    this.#each((member) => member.shared(snap, change));
   }
 
   #announce(): void {
     const engine = this.#engine!;
     this.#snap = {...this.#snap, latency: engine.latency};
+    this.#postBeat();
+    this.#publish(this.#snap);
+  }
+
+  #postBeat(): void {
     this.#post({k: 'beat', term: this.#term, snap: this.#snap});
-    for (const member of [...this.#members]) member.shared(this.#snap);
   }
 
   /** The holder speaks at least every second, so that silence means it is gone or hung. */
@@ -388,8 +395,7 @@ export class Hub {
         () => {
           if (this.#engine || !this.#channel || this.#env.now() - this.#heard < timeout) return check();
           this.#share.locks!.query().then(({held = []}) => {
-            const name = `ws-connection ${this.#key}`;
-            if (!this.#engine && this.#channel && held.some((lock) => lock.name === name)) {
+            if (!this.#engine && this.#channel && held.some((lock) => lock.name === this.#name)) {
               this.#requestLock(true);
             }
           });
@@ -426,9 +432,9 @@ export class Hub {
       this.#snap = message.snap;
       this.#publish(message.snap, message.k === 'state' ? message.change : undefined);
     } else if (message.k === 'msg') {
-      for (const member of [...this.#members]) member.received(message.data);
+      this.#each((member) => member.received(message.data));
     } else if (message.k === 'err') {
-      for (const member of [...this.#members]) member.failed({kind: message.kind, message: message.message});
+      this.#each((member) => member.failed({kind: message.kind, message: message.message}));
     } else if (message.k === 'ack') {
       if (message.tab === this.#tab) this.#member(message.member)?.confirmed(message.seq);
     } else if (message.k === 'bye') {
@@ -440,7 +446,7 @@ export class Hub {
   #fromFollower(message: Exclude<Wire, {term: number}>): void {
     const {tab} = message;
     if (message.k === 'hello') {
-      this.#post({k: 'beat', term: this.#term, snap: this.#snap});
+      this.#postBeat();
     } else if (message.k === 'join') {
       this.#remoteOpen.set(tab, message.open);
       if (this.#engine!.state === ConnectionState.open) this.#writeOpen(tab, message.open);
@@ -523,6 +529,11 @@ export class Hub {
   #write(payload: unknown): boolean {
     const engine = this.#engine;
     return engine?.state === ConnectionState.open && engine.send(payload);
+  }
+
+  /** Calls each member of the moment: a member may leave while it is told. */
+  #each(tell: (member: HubMember) => void): void {
+    for (const member of [...this.#members]) tell(member);
   }
 
   #member(id: number): HubMember | undefined {
