@@ -30,7 +30,8 @@ export function serveFiles({root, dirs, index}) {
     }
     response.writeHead(200, {
       'content-type': types[extname(path)] ?? 'application/octet-stream',
-      'cache-control': 'no-store',
+      // Fetched fresh every time, and still allowed into the back/forward cache (no-store is not).
+      'cache-control': 'no-cache',
     });
     createReadStream(path).pipe(response);
   };

@@ -318,8 +318,11 @@ export class Hub {
     if (bye) this.#post({k: 'bye', term: this.#term});
     const release = this.#lock?.release;
     this.#lock = undefined;
-    // After a final close, late enough that every follower has heard it first.
-    if (release) this.#env.setTimeout(release, final ? 50 : 0);
+    // At once, before the page may be frozen into the back/forward cache
+    // with the lock still held; after a final close, late enough that every
+    // follower has heard of it first.
+    if (release && final) this.#env.setTimeout(release, 50);
+    else release?.();
     this.#outbox = [];
     this.#taken.clear();
     this.#written.clear();

@@ -1,0 +1,136 @@
+// `<ws-connection shared>` in real tabs of one Chromium browser context, as
+// users leave them: the holding tab closed, sent into the back/forward cache
+// and back, frozen as a background tab is, and hung. Every tab sends all the
+// while; whatever the tabs still open had accepted must reach the server, in
+// each element's order. (test/share/tabs.test.ts covers the same in all three
+// engines, with frames standing in for tabs.)
+import assert from 'node:assert/strict';
+import {after, afterEach, before, describe, it} from 'node:test';
+import {allOpen, deliveries, holder, sleep, startTabs, until} from '../support/tabs.mjs';
+
+describe('shared in real Chromium tabs', () => {
+  let rig;
+  let key = 0;
+  /** The tabs of the test under way, closed after it whatever happened. */
+  let tabs = [];
+
+  before(async () => {
+    rig = await startTabs();
+  });
+  after(() => rig?.stop());
+  afterEach(async () => {
+    for (const tab of tabs) if (!tab.closed) await tab.close();
+    tabs = [];
+    await until(() => rig.server.open === 0, {message: 'the last socket to close'});
+    rig.server.takeReceived();
+  });
+
+  /** `count` tabs of three elements on a share of their own, all open and sending every 50 ms. */
+  async function openTabs(count) {
+    const name = `share-${++key}`;
+    for (let i = 0; i < count; i++) tabs.push(await rig.open({key: name}));
+    await allOpen(tabs);
+    for (const tab of tabs) await tab.call('sendEvery', 50);
+    return tabs;
+  }
+
+  /** Stops the tabs, lets what they sent arrive, and checks it against what the open ones had accepted. */
+  async function finish(tabs) {
+    const open = tabs.filter((tab) => !tab.closed);
+    for (const tab of open) await tab.call('stopSending');
+    await allOpen(open);
+    await sleep(500);
+    const sends = (await Promise.all(open.map((tab) => tab.call('sends')))).flat();
+    const result = deliveries(rig.server.takeReceived(), sends);
+    assert.ok(result.accepted > 0, 'the tabs sent something');
+    assert.equal(result.lost, 0, `lost: ${result.lostExamples.join(', ')}`);
+    assert.equal(result.outOfOrder, 0, 'each element’s messages arrive in its order');
+    assert.deepEqual(rig.pageErrors, []);
+  }
+
+  it('gives three tabs of three elements one connection, and says so in the followers', async () => {
+    const acceptedBefore = rig.server.accepted;
+    const tabs = await openTabs(3);
+    assert.equal(rig.server.open, 1);
+    assert.equal(rig.server.accepted - acceptedBefore, 1);
+    const leading = await holder(tabs);
+    for (const tab of tabs.filter((t) => t !== leading)) {
+      assert.match(await tab.call('status'), /via another tab/);
+    }
+    assert.doesNotMatch(await leading.call('status'), /via another tab/);
+    await sleep(300);
+    await finish(tabs);
+  });
+
+  it('hands over when the holding tab is closed, losing nothing the others sent', async () => {
+    const tabs = await openTabs(3);
+    const first = await holder(tabs);
+    const acceptedBefore = rig.server.accepted;
+    await sleep(300);
+    await first.close();
+    const next = await holder(tabs);
+    assert.notEqual(next, first);
+    await allOpen(tabs);
+    assert.equal(rig.server.accepted - acceptedBefore, 1, 'one new connection');
+    assert.equal(rig.server.open, 1);
+    await sleep(300);
+    await finish(tabs);
+  });
+
+  it('hands over when the holder goes into the back/forward cache, and rejoins as a follower when it comes back', async () => {
+    const tabs = await openTabs(2);
+    const first = await holder(tabs);
+    await first.page.goto('about:blank');
+    const next = await holder(tabs.filter((tab) => tab !== first));
+    await allOpen([next]);
+    assert.equal(rig.server.open, 1);
+    await first.page.goBack();
+    // Restored, not reloaded: the lock was let go at once on pagehide, so
+    // no other tab had to take it from a cached page (which evicts it).
+    assert.deepEqual((await first.call('lifecycle')).shows, [false, true]);
+    await allOpen(tabs);
+    assert.equal(await first.leader(), false);
+    assert.equal(await next.leader(), true);
+    assert.equal(rig.server.open, 1);
+    await sleep(300);
+    await finish(tabs);
+  });
+
+  it('hands over when the holder is frozen, and takes the frozen tab back as a follower', async () => {
+    const tabs = await openTabs(3);
+    const first = await holder(tabs);
+    await first.freeze();
+    const others = tabs.filter((tab) => tab !== first);
+    const next = await holder(others);
+    await allOpen(others);
+    await until(() => rig.server.open === 1, {message: 'the frozen holder’s socket to close'});
+    await sleep(300);
+    await first.freeze(false);
+    await allOpen(tabs);
+    assert.equal(await first.leader(), false);
+    assert.equal(await next.leader(), true);
+    assert.equal(rig.server.open, 1);
+    await finish(tabs);
+  });
+
+  it('replaces a hung holder within its timeout, and the holder gives its socket up when it runs again', async () => {
+    const tabs = await openTabs(3);
+    const first = await holder(tabs);
+    const acceptedBefore = rig.server.accepted;
+    await first.stall();
+    const others = tabs.filter((tab) => tab !== first);
+    const next = await holder(others);
+    await allOpen(others);
+    assert.equal(rig.server.accepted - acceptedBefore, 1, 'one new connection');
+    // The hung page's socket lives on until its script runs again.
+    assert.equal(rig.server.open, 2);
+    await sleep(500);
+    await first.resume();
+    await until(() => rig.server.open === 1, {message: 'the hung holder to give its socket up'});
+    await allOpen(tabs);
+    assert.equal(await first.leader(), false);
+    assert.equal(await next.leader(), true);
+    assert.equal(await first.call('liveSockets'), 0);
+    await finish(tabs);
+  });
+});

@@ -1,0 +1,86 @@
+// A real tab sharing one socket, as the Chromium tab tests, the benchmarks
+// and the soak drive it (test/support/tabs.mjs): a few `<ws-connection shared>`
+// elements loaded from the CDN bundle, each sending numbered messages on the
+// driver's word and counting what arrives, and a record of the sockets this
+// page opened and of its lifecycle.
+import '/dist/ws-connection.bundled.js';
+
+const tab = new URLSearchParams(location.search).get('tab') ?? 'tab';
+
+/** Every socket this page opened: when it opened and when it closed (epoch ms). */
+const sockets = [];
+const PageWebSocket = window.WebSocket;
+window.WebSocket = class extends PageWebSocket {
+  constructor(...args) {
+    super(...args);
+    const entry = {opened: Date.now(), closed: undefined};
+    sockets.push(entry);
+    this.addEventListener('close', () => (entry.closed = Date.now()));
+  }
+};
+
+const lifecycle = {shows: [], hides: 0, freezes: 0, resumes: 0};
+addEventListener('pageshow', (event) => lifecycle.shows.push(event.persisted));
+addEventListener('pagehide', () => lifecycle.hides++);
+document.addEventListener('freeze', () => lifecycle.freezes++);
+document.addEventListener('resume', () => lifecycle.resumes++);
+
+/** The elements, each with its name (`tab.i`), what it sent and had accepted, and what it received. */
+const members = [];
+let sender;
+
+/** Wall-clock time with sub-millisecond resolution, comparable between tabs. */
+const now = () => performance.timeOrigin + performance.now();
+
+window.tab = {
+  /** Adds `elements` shared elements, connected to `url`, under share `key` ('' for the url's). */
+  start({url, key = '', elements = 3, attributes = {}}) {
+    for (let i = 0; i < elements; i++) {
+      const el = document.createElement('ws-connection');
+      const settings = {
+        shared: key,
+        'heartbeat-interval': '500',
+        timeout: '1000',
+        'reconnect-delay': '100',
+        'max-reconnect-delay': '1000',
+        ...attributes,
+      };
+      for (const [name, value] of Object.entries(settings)) el.setAttribute(name, value);
+      el.url = url;
+      const member = {el, name: `${tab}.${i}`, sent: 0, accepted: [], refused: 0, arrivals: new Map()};
+      el.addEventListener('ws-message', ({detail}) => {
+        const text = String(detail.data);
+        if (text.startsWith('m') && !member.arrivals.has(text)) member.arrivals.set(text, now());
+      });
+      el.addEventListener('ws-error', ({detail}) => detail.kind === 'queue-overflow' && member.refused++);
+      document.body.append(el);
+      members.push(member);
+    }
+  },
+  /** Each element sends `s:<name>:<n>`, numbered from 1, every `ms`. */
+  sendEvery(ms) {
+    clearInterval(sender);
+    sender = setInterval(() => {
+      for (const member of members) {
+        const n = ++member.sent;
+        if (member.el.send(`s:${member.name}:${n}`)) member.accepted.push(n);
+      }
+    }, ms);
+  },
+  stopSending: () => clearInterval(sender),
+  state: () => members[0]?.el.state,
+  states: () => members.map(({el}) => el.state),
+  leader: () => members.some(({el}) => el.leader),
+  status: () => members[0]?.el.shadowRoot?.querySelector('[part=status]')?.textContent ?? '',
+  /** What each element sent and had accepted. */
+  sends: () => members.map(({name, sent, accepted, refused}) => ({name, sent, accepted, refused})),
+  /** When the first element received each of `names` (`m…` messages), or null. */
+  arrivals: (names) => names.map((name) => members[0]?.arrivals.get(name) ?? null),
+  /** How many `m…` messages each element has received. */
+  received: () => members.map(({arrivals}) => arrivals.size),
+  clearArrivals: () => members.forEach(({arrivals}) => arrivals.clear()),
+  sockets: () => sockets,
+  liveSockets: () => sockets.filter(({closed}) => closed === undefined).length,
+  lifecycle: () => lifecycle,
+};
+window.tabReady = true;

@@ -1,0 +1,195 @@
+// Real tabs of one Chromium browser context sharing one socket, for the tab
+// tests, the benchmarks and the soak: a rig server (which counts connections
+// and records what it receives), the tab page (test/share/tab.html) served
+// beside the built package, and what a driver needs to open, watch and
+// check the tabs.
+/* global window -- page.evaluate callbacks run in the page */
+import {createServer} from 'node:http';
+import puppeteer from 'puppeteer-core';
+import {CHROMIUM_FLAGS} from '../../scripts/chromium-flags.mjs';
+import {serveFiles} from '../../scripts/serve-files.mjs';
+import {RigServer} from './rig-server.mjs';
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `check` every 10 ms until it returns something truthy; throws after `timeout`. */
+export async function until(check, {timeout = 10_000, message = 'the condition'} = {}) {
+  const from = Date.now();
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() - from > timeout) throw new Error(`timed out after ${timeout} ms waiting for ${message}`);
+    await sleep(10);
+  }
+}
+
+/**
+ * Starts the rig server, the page server and Chromium. `flags` are added to
+ * the project's; `server` gets the rig server's own settings.
+ */
+export async function startTabs({executablePath, flags = []} = {}) {
+  const server = new RigServer();
+  await server.start();
+  server.set({echo: false});
+  const http = createServer(serveFiles({root: process.cwd(), dirs: ['test/share', 'dist'], index: ''}));
+  await new Promise((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const origin = `http://127.0.0.1:${http.address().port}`;
+  const browser = await puppeteer.launch({
+    executablePath: executablePath ?? process.env.CHROME_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: [...CHROMIUM_FLAGS, ...flags],
+  });
+  const context = await browser.createBrowserContext();
+  const pageErrors = [];
+  let opened = 0;
+
+  return {
+    server,
+    origin,
+    browser,
+    context,
+    pageErrors,
+    /** The socket url; through the blackhole proxy with `proxy`. */
+    url: ({proxy = false} = {}) => `ws://127.0.0.1:${proxy ? server.proxy.port : server.port}/`,
+    /**
+     * Opens a tab with `elements` shared elements connected to `url` (the
+     * server's, by default), and resolves once they are on the page.
+     */
+    async open({url, key = '', elements = 3, attributes = {}} = {}) {
+      const name = `t${++opened}`;
+      const page = await context.newPage();
+      page.on('pageerror', (error) => pageErrors.push(`${name}: ${error.message}`));
+      await page.goto(`${origin}/test/share/tab.html?tab=${name}`);
+      await page.waitForFunction(() => window.tabReady === true);
+      await page.evaluate((options) => window.tab.start(options), {
+        url: url ?? `ws://127.0.0.1:${server.port}/`,
+        key,
+        elements,
+        attributes,
+      });
+      return new Tab(name, page);
+    },
+    async stop() {
+      await browser.close();
+      await server.stop();
+      await new Promise((resolve) => http.close(resolve));
+    },
+  };
+}
+
+/** One tab and what a driver asks of it. */
+export class Tab {
+  closed = false;
+  #cdp;
+
+  constructor(name, page) {
+    this.name = name;
+    this.page = page;
+  }
+
+  /** Calls `window.tab[method](...args)` in the page. */
+  call(method, ...args) {
+    return this.page.evaluate((m, a) => window.tab[m](...a), method, args);
+  }
+  leader() {
+    return this.call('leader');
+  }
+  state() {
+    return this.call('state');
+  }
+  async cdp() {
+    this.#cdp ??= await this.page.createCDPSession();
+    return this.#cdp;
+  }
+  /** Freezes the page as Chromium does a background tab (`freeze` fires), or wakes it. */
+  async freeze(frozen = true) {
+    const cdp = await this.cdp();
+    await cdp.send('Page.setWebLifecycleState', {state: frozen ? 'frozen' : 'active'});
+  }
+  /**
+   * Stops the page's script in the debugger, as a hung page is: no event,
+   * no timer, nothing runs until `resume()`.
+   */
+  async stall() {
+    const cdp = await this.cdp();
+    await cdp.send('Debugger.enable');
+    const paused = new Promise((resolve) => cdp.once('Debugger.paused', resolve));
+    await cdp.send('Debugger.pause');
+    // It pauses at the next statement: the holder's beat or the page's sends come within a second.
+    await paused;
+  }
+  async resume() {
+    const cdp = await this.cdp();
+    await cdp.send('Debugger.resume');
+    await cdp.send('Debugger.disable');
+  }
+  async close() {
+    this.closed = true;
+    await this.page.close();
+  }
+}
+
+/** The tab that holds the socket, once exactly one of `tabs` does. */
+export async function holder(tabs, {timeout = 10_000} = {}) {
+  return until(
+    async () => {
+      const open = tabs.filter((tab) => !tab.closed);
+      const leading = await Promise.all(open.map((tab) => tab.leader()));
+      const holders = open.filter((_, i) => leading[i]);
+      return holders.length === 1 ? holders[0] : undefined;
+    },
+    {timeout, message: 'exactly one tab to hold the socket'},
+  );
+}
+
+/** Resolves once every element of every open tab is open. */
+export function allOpen(tabs, {timeout = 10_000} = {}) {
+  return until(
+    async () => {
+      const states = await Promise.all(tabs.filter((tab) => !tab.closed).map((tab) => tab.call('states')));
+      return states.flat().every((state) => state === 'open');
+    },
+    {timeout, message: 'every element of every tab open'},
+  );
+}
+
+/**
+ * Checks what the server received (`s:<element>:<n>`) against what each
+ * element had accepted: `lost` counts accepted messages that never arrived,
+ * `outOfOrder` first arrivals that came after a higher number of the same
+ * element, `duplicates` arrivals after the first. `sends` lists the elements
+ * whose losses count (those of tabs still open).
+ */
+export function deliveries(received, sends) {
+  const seen = new Map();
+  const highest = new Map();
+  let duplicates = 0;
+  let outOfOrder = 0;
+  for (const message of received) {
+    if (typeof message !== 'string' || !message.startsWith('s:')) continue;
+    const at = message.lastIndexOf(':');
+    const name = message.slice(2, at);
+    const n = Number(message.slice(at + 1));
+    const numbers = seen.get(name) ?? new Set();
+    seen.set(name, numbers);
+    if (numbers.has(n)) {
+      duplicates++;
+      continue;
+    }
+    numbers.add(n);
+    if (n < (highest.get(name) ?? 0)) outOfOrder++;
+    highest.set(name, Math.max(n, highest.get(name) ?? 0));
+  }
+  let accepted = 0;
+  let lost = 0;
+  const lostExamples = [];
+  for (const {name, accepted: numbers} of sends) {
+    accepted += numbers.length;
+    for (const n of numbers) {
+      if (seen.get(name)?.has(n)) continue;
+      lost++;
+      if (lostExamples.length < 5) lostExamples.push(`${name}:${n}`);
+    }
+  }
+  return {accepted, lost, lostExamples, duplicates, outOfOrder};
+}
