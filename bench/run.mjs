@@ -8,6 +8,7 @@ import {ensureBrowsers} from '../scripts/browsers.mjs';
 import {CHROMIUM_FLAGS, ON_TIME_TIMER_FLAGS} from '../scripts/chromium-flags.mjs';
 import {buildPeers, peers} from './peers.mjs';
 import {startBenchServer} from './server.mjs';
+import {shareFigures} from './share.mjs';
 import {storm, stormChart} from './storm.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -279,6 +280,11 @@ async function main() {
     await browser.close();
     await server.stop();
   }
+
+  log('sharing, in real tabs');
+  const sharing = await shareFigures({executablePath: chromium.executable, peers: PEERS, log});
+  results.rows.push(...sharing.rows);
+  results.sharing = sharing.raw;
 
   results.rows.push(
     {

@@ -33,12 +33,13 @@ let sender;
 const now = () => performance.timeOrigin + performance.now();
 
 window.tab = {
-  /** Adds `elements` shared elements, connected to `url`, under share `key` ('' for the url's). */
+  /** Adds `elements` elements connected to `url`, shared under `key` ('' for the url's; null: not shared). */
   start({url, key = '', elements = 3, attributes = {}}) {
     for (let i = 0; i < elements; i++) {
       const el = document.createElement('ws-connection');
       const settings = {
-        shared: key,
+        // `key: null` leaves sharing off, for comparison.
+        ...(key === null ? {} : {shared: key}),
         'heartbeat-interval': '500',
         timeout: '1000',
         'reconnect-delay': '100',
@@ -78,6 +79,11 @@ window.tab = {
   arrivals: (names) => names.map((name) => members[0]?.arrivals.get(name) ?? null),
   /** How many `m…` messages each element has received. */
   received: () => members.map(({arrivals}) => arrivals.size),
+  /** The first element's first and last `m…` arrival, and how many arrived. */
+  batch() {
+    const times = [...(members[0]?.arrivals.values() ?? [])];
+    return {count: times.length, first: Math.min(...times), last: Math.max(...times)};
+  },
   clearArrivals: () => members.forEach(({arrivals}) => arrivals.clear()),
   sockets: () => sockets,
   liveSockets: () => sockets.filter(({closed}) => closed === undefined).length,

@@ -111,7 +111,7 @@ export class RigServer {
   receivedOn = [];
   accepted = 0;
   peak = 0;
-  /** Each accepted connection: the subprotocols the client offered, the one chosen, and the request path. */
+  /** Each accepted connection: the subprotocols the client offered, the one chosen, the request path, and when (epoch ms). */
   connections = [];
   port = 0;
   #wss;
@@ -236,6 +236,7 @@ export class RigServer {
       protocols: offered ? offered.split(/\s*,\s*/) : [],
       protocol: ws.protocol,
       path: request.url,
+      at: Date.now(),
     });
     this.peak = Math.max(this.peak, this.#clients.size);
     if (this.flap) {
