@@ -1,7 +1,8 @@
 // `npm run reliability`: writes docs/RELIABILITY.md from the last full
 // `npm test` (test-results/tests.json) and the last `npm run soak`
-// (test-results/soak.json): the fault, input and security matrix with each
-// engine's outcome, and the soak's figures.
+// (test-results/soak.json) and `npm run soak -- --shared`
+// (test-results/soak-shared.json): the fault, input and security matrix
+// with each engine's outcome, and the soaks' figures.
 import {mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 
 const ENGINES = ['chromium', 'firefox', 'webkit'];
@@ -166,12 +167,48 @@ function soakSection(soak) {
   ].join('\n');
 }
 
+function sharedSoakSection(soak) {
+  if (!soak) return 'No shared soak run recorded: run `npm run soak -- --shared`, then this script.\n';
+  const list = (entries) => entries.map(([name, count]) => `${name} ${count}`).join(', ');
+  const replaced = soak.hangs.map((hang) => hang.replacedMs);
+  const rows = [
+    [
+      'duration',
+      `${Math.round(soak.durationMs / 1000)} s (seed ${soak.seed}: \`npm run soak -- --shared --seed ${soak.seed}\`)`,
+    ],
+    ['tabs, elements per tab', `${soak.tabs}, ${soak.elements}`],
+    ['faults injected', `${soak.faultsInjected} (${list(Object.entries(soak.faults))})`],
+    ['connections the server accepted', soak.sockets],
+    ['two sockets open at once across tabs (a hung tab’s excepted)', soak.overlaps.length],
+    ['messages accepted by the elements of the tabs open at the end', soak.accepted],
+    ['of those, lost', soak.lost],
+    ['repeated after a handover (at least once)', soak.duplicates],
+    ['out of an element’s order', soak.outOfOrder],
+    [
+      'slowest return of every element to open after a fault',
+      `${soak.slowestRecoveryMs} ms (bound ${soak.recoveryBound} ms)`,
+    ],
+    [
+      'hung holder: the other tabs open again after',
+      replaced.length ? `${Math.min(...replaced)}–${Math.max(...replaced)} ms` : 'no hang drawn',
+    ],
+    ['uncaught page errors', soak.pageErrors.length],
+    ['verdict', soak.passed ? 'every invariant held' : `BROKEN: ${Object.keys(soak.violations).join('; ')}`],
+  ];
+  return [
+    '| figure | value |',
+    '|---|---|',
+    ...rows.map(([name, value]) => `| ${cell(name)} | ${cell(value)} |`),
+  ].join('\n');
+}
+
 const results = read('test-results/tests.json');
 if (!results) {
   console.error('No test results: run the full `npm test` first (it writes test-results/tests.json).');
   process.exit(1);
 }
 const soak = read('test-results/soak.json');
+const sharedSoak = read('test-results/soak-shared.json');
 const missing = ENGINES.filter((engine) => !results.engines[engine]);
 
 const document = `# Reliability
@@ -227,6 +264,21 @@ flight (WebSocket has no acknowledgements); those that waited in the queue
 must not be.
 
 ${soakSection(soak)}
+
+## Shared soak
+
+Real tabs of one headless Chromium context sharing one socket
+(\`npm run soak -- --shared\`, soak/shared.mjs), each element sending a
+numbered message every 100 ms. The faults: the holding tab closed, reloaded,
+sent into the back/forward cache and back, frozen, or hung in the debugger
+for 1.5–4 s; a following tab closed or reloaded; the server closing every
+connection (1001, 1011, 1012 or 4000) or restarting. A closed tab is replaced
+by a fresh one. The same cases with fixed timing are tests in the Node suite
+(test/node/share-tabs.node.test.mjs: the holder closed, in the
+back/forward cache and back, frozen, and hung), and, with frames standing in
+for tabs, in the matrix above in all three engines.
+
+${sharedSoakSection(sharedSoak)}
 `;
 
 mkdirSync('docs', {recursive: true});

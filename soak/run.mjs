@@ -11,7 +11,9 @@
 //   - back to open within timeout + max-reconnect-delay (+ slack) after each fault heals.
 // Prints the figures, writes them to test-results/soak.json, and exits 1 if
 // an invariant broke. SOAK_SEED or --seed replays a run; SOAK_FAULTS or
-// --faults (a comma-separated list) narrows the faults.
+// --faults (a comma-separated list) narrows the faults. With --shared (or
+// SOAK_SHARED=1), it soaks several tabs sharing one socket instead
+// (soak/shared.mjs), and writes test-results/soak-shared.json.
 /* global window -- page.evaluate callbacks run in the page */
 import {mkdirSync, writeFileSync} from 'node:fs';
 import {createServer} from 'node:http';
@@ -21,9 +23,15 @@ import {ensureBrowsers} from '../scripts/browsers.mjs';
 import {CHROMIUM_FLAGS} from '../scripts/chromium-flags.mjs';
 import {serveFiles} from '../scripts/serve-files.mjs';
 import {RigServer} from '../test/support/rig-server.mjs';
+import {sharedSoak} from './shared.mjs';
 
 const {values: args} = parseArgs({
-  options: {seconds: {type: 'string'}, seed: {type: 'string'}, faults: {type: 'string'}},
+  options: {
+    seconds: {type: 'string'},
+    seed: {type: 'string'},
+    faults: {type: 'string'},
+    shared: {type: 'boolean'},
+  },
 });
 const SECONDS = Number(args.seconds ?? process.env.SOAK_SECONDS ?? 600);
 const SEED = Number(args.seed ?? process.env.SOAK_SEED ?? Math.floor(Math.random() * 2 ** 31));
@@ -296,7 +304,33 @@ async function timeouts(page) {
   return (errors['heartbeat-timeout'] ?? 0) + (errors['connect-timeout'] ?? 0);
 }
 
-main().catch((error) => {
+/** The shared mode: several tabs, one socket (soak/shared.mjs). */
+async function mainShared() {
+  const started = Date.now();
+  const {chromium} = ensureBrowsers(['chromium']);
+  log(`shared, seed ${SEED}, ${SECONDS} s`);
+  const report = await sharedSoak({
+    executablePath: chromium.executable,
+    seconds: SECONDS,
+    random,
+    only: (args.faults ?? process.env.SOAK_FAULTS)?.split(','),
+    log,
+  });
+  report.seed = SEED;
+  report.seconds = SECONDS;
+  report.violations = Object.fromEntries(Object.entries(report.broken).filter(([, count]) => count > 0));
+  delete report.broken;
+  report.passed = Object.keys(report.violations).length === 0;
+  report.durationMs = Date.now() - started;
+  mkdirSync('test-results', {recursive: true});
+  writeFileSync('test-results/soak-shared.json', `${JSON.stringify(report, null, 2)}\n`);
+  for (const [what, count] of Object.entries(report.violations))
+    console.error(`[soak] BROKEN: ${what}: ${count}`);
+  log(report.passed ? 'all invariants held' : `replay with --shared --seed ${SEED}`);
+  process.exitCode = report.passed ? 0 : 1;
+}
+
+(args.shared || process.env.SOAK_SHARED === '1' ? mainShared : main)().catch((error) => {
   console.error(error);
   process.exitCode = 1;
 });

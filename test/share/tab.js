@@ -5,17 +5,24 @@
 // page opened and of its lifecycle.
 import '/dist/ws-connection.bundled.js';
 
-const tab = new URLSearchParams(location.search).get('tab') ?? 'tab';
+// The tab's name, and a mark of this load of it, so that a reloaded tab's
+// elements number their messages under names of their own.
+const tab = `${new URLSearchParams(location.search).get('tab') ?? 'tab'}-${Math.random().toString(36).slice(2, 6)}`;
 
-/** Every socket this page opened: when it opened and when it closed (epoch ms). */
+/** Every socket this page opened: when it opened, and when it was closed or began to close (epoch ms). */
 const sockets = [];
 const PageWebSocket = window.WebSocket;
 window.WebSocket = class extends PageWebSocket {
   constructor(...args) {
     super(...args);
-    const entry = {opened: Date.now(), closed: undefined};
+    const entry = {opened: Date.now(), ended: undefined};
     sockets.push(entry);
-    this.addEventListener('close', () => (entry.closed = Date.now()));
+    this.addEventListener('close', () => (entry.ended ??= Date.now()));
+    this.entry = entry;
+  }
+  close(...args) {
+    this.entry.ended ??= Date.now();
+    super.close(...args);
   }
 };
 
@@ -86,7 +93,7 @@ window.tab = {
   },
   clearArrivals: () => members.forEach(({arrivals}) => arrivals.clear()),
   sockets: () => sockets,
-  liveSockets: () => sockets.filter(({closed}) => closed === undefined).length,
+  liveSockets: () => sockets.filter(({ended}) => ended === undefined).length,
   lifecycle: () => lifecycle,
 };
 window.tabReady = true;

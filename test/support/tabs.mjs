@@ -59,15 +59,14 @@ export async function startTabs({executablePath, flags = []} = {}) {
       const name = `t${++opened}`;
       const page = await context.newPage();
       page.on('pageerror', (error) => pageErrors.push(`${name}: ${error.message}`));
-      await page.goto(`${origin}/test/share/tab.html?tab=${name}`);
-      await page.waitForFunction(() => window.tabReady === true);
-      await page.evaluate((options) => window.tab.start(options), {
+      const tab = new Tab(name, page, {
         url: url ?? `ws://127.0.0.1:${server.port}/`,
         key,
         elements,
         attributes,
       });
-      return new Tab(name, page);
+      await tab.load(`${origin}/test/share/tab.html?tab=${name}`);
+      return tab;
     },
     async stop() {
       await browser.close();
@@ -80,11 +79,39 @@ export async function startTabs({executablePath, flags = []} = {}) {
 /** One tab and what a driver asks of it. */
 export class Tab {
   closed = false;
+  /** The sockets of the tab's earlier loads, each ended at the latest when its load went. */
+  history = [];
   #cdp;
+  #options;
 
-  constructor(name, page) {
+  constructor(name, page, options) {
     this.name = name;
     this.page = page;
+    this.#options = options;
+  }
+
+  /** Loads the tab page at `url` and starts its elements. */
+  async load(url) {
+    await this.page.goto(url);
+    await this.page.waitForFunction(() => window.tabReady === true);
+    await this.call('start', this.#options);
+  }
+  /** Reloads the page, which starts afresh: new elements, under names of their own. */
+  async reload() {
+    await this.#keepSockets();
+    await this.load(this.page.url());
+  }
+  /** This load's sockets and the earlier loads', each `{tab, opened, ended}` (epoch ms; ended undefined while open). */
+  async sockets() {
+    if (this.closed) return this.history;
+    const now = await this.call('sockets');
+    return [...this.history, ...now.map((socket) => ({tab: this.name, ...socket}))];
+  }
+  async #keepSockets() {
+    const at = Date.now();
+    for (const socket of await this.call('sockets')) {
+      this.history.push({tab: this.name, opened: socket.opened, ended: socket.ended ?? at});
+    }
   }
 
   /** Calls `window.tab[method](...args)` in the page. */
@@ -124,6 +151,9 @@ export class Tab {
     await cdp.send('Debugger.disable');
   }
   async close() {
+    if (this.closed) return;
+    // A page that is frozen or hung cannot answer; it is closed all the same.
+    await Promise.race([this.#keepSockets(), sleep(1000)]).catch(() => {});
     this.closed = true;
     await this.page.close();
   }
