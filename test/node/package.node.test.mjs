@@ -163,6 +163,63 @@ describe('the published package', () => {
     assert.deepEqual(diagnostics, []);
   });
 
+  it('gives Node, with ws installed, the server half: it runs, and it type-checks', async () => {
+    assert.ok(files.has('dist/server/index.js') && files.has('dist/server/keep-alive.js'));
+    assert.deepEqual(pkg.peerDependenciesMeta, {ws: {optional: true}});
+    assert.ok(!Object.keys(pkg.dependencies).includes('ws'), 'ws is not a dependency');
+    for (const name of ['ws', '@types/ws', '@types/node']) {
+      mkdirSync(dirname(join(project, 'node_modules', name)), {recursive: true});
+      symlinkSync(join(root, 'node_modules', name), join(project, 'node_modules', name));
+    }
+    writeFileSync(
+      join(project, 'server.mjs'),
+      `import {WebSocketServer} from 'ws';
+      import {keepAlive} from 'ws-connection/server.js';
+      const wss = new WebSocketServer({port: 0});
+      const keep = keepAlive(wss, {interval: 1000});
+      console.log(keep.isHeartbeat('ping'), keep.isHeartbeat(Buffer.from('pong')));
+      wss.close();`,
+    );
+    const output = execFileSync(process.execPath, ['server.mjs'], {
+      cwd: project,
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
+    assert.equal(output.trim(), 'true false');
+    const file = join(project, 'server.ts');
+    writeFileSync(
+      file,
+      `import {WebSocketServer} from 'ws';
+      import {keepAlive, type KeepAliveOptions} from 'ws-connection/server.js';
+      const options: Partial<KeepAliveOptions> = {interval: 30_000, timeout: 10_000};
+      const wss = new WebSocketServer({port: 0});
+      const keep = keepAlive(wss, options);
+      wss.on('connection', (ws) => ws.on('message', (data, isBinary) => keep.isHeartbeat(data, isBinary)));
+      keep();`,
+    );
+    const program = ts.createProgram([file], {
+      target: ts.ScriptTarget.ES2022,
+      module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      strict: true,
+      noEmit: true,
+      skipLibCheck: true,
+      types: ['node'],
+    });
+    const diagnostics = ts
+      .getPreEmitDiagnostics(program)
+      .map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+    assert.deepEqual(diagnostics, []);
+  });
+
+  it('keeps the server half out of the browser bundle', () => {
+    const bundle = readFileSync(join(root, pkg.unpkg), 'utf8');
+    assert.ok(
+      !bundle.includes('keepAlive') && !bundle.includes('KeepAlive'),
+      'the CDN bundle holds no server code',
+    );
+  });
+
   it('would notice a type the bundled file does not have', () => {
     const diagnostics = typeCheck(
       project,
