@@ -1,9 +1,10 @@
 // The benchmarks' server: serves the page, the built package and the peers,
 // and runs a WebSocket server that pushes on request (`push:N`), counts what
-// it receives (`expect:N` → `received`), answers `ping`, and can be killed
-// and revived on its port; a blackhole proxy stands in front of it.
+// it receives (`expect:N` → `received`), answers `ping` (keepAlive), and can
+// be killed and revived on its port; a blackhole proxy stands in front of it.
 import {createServer} from 'node:http';
 import {WebSocketServer} from 'ws';
+import {keepAlive} from '../dist/server/index.js';
 import {serveFiles} from '../scripts/serve-files.mjs';
 import {BlackholeProxy} from '../test/support/rig-server.mjs';
 
@@ -28,15 +29,16 @@ export async function startBenchServer(peerModules) {
     wss = new WebSocketServer({port, host: '127.0.0.1', maxPayload: 1 << 20});
     await new Promise((resolve, reject) => wss.once('listening', resolve).once('error', reject));
     port = wss.address().port;
+    const {isHeartbeat} = keepAlive(wss);
     wss.on('connection', (ws) => {
       accepted.push(Date.now());
       clients.add(ws);
       ws.on('close', () => clients.delete(ws));
       let expected = Infinity;
       let count = 0;
-      ws.on('message', (data) => {
+      ws.on('message', (data, isBinary) => {
+        if (isHeartbeat(data, isBinary)) return undefined;
         const text = data.toString();
-        if (text === 'ping') return ws.send('pong');
         if (text.startsWith('push:')) {
           const n = Number(text.slice(5));
           for (let i = 0; i < n; i++) ws.send(`message ${i}`);

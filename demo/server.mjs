@@ -6,6 +6,7 @@ import {createServer} from 'node:http';
 import {resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {WebSocketServer} from 'ws';
+import {keepAlive} from '../dist/server/index.js';
 import {serveFiles} from '../scripts/serve-files.mjs';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -17,6 +18,20 @@ const faults = {muted: false, blackholed: false, down: false};
 const heldUpgrades = [];
 const wss = new WebSocketServer({noServer: true, maxPayload: 64 * 1024});
 let nextUser = 1;
+
+// The server's half of the heartbeat (ws-connection/server.js): it answers
+// `ping` with `pong`, and lets go of clients that stopped answering. Muted
+// or blackholed, the server answers nothing, so it is stopped until healed.
+let stopKeepAlive = keepAlive(wss);
+const {isHeartbeat} = stopKeepAlive;
+function answerHeartbeats() {
+  const answering = !faults.muted && !faults.blackholed;
+  if (answering && !stopKeepAlive) stopKeepAlive = keepAlive(wss);
+  if (!answering && stopKeepAlive) {
+    stopKeepAlive();
+    stopKeepAlive = undefined;
+  }
+}
 
 function broadcast(message) {
   const text = JSON.stringify(message);
@@ -31,12 +46,8 @@ wss.on('connection', (ws) => {
   const user = `guest-${nextUser++}`;
   ws.send(JSON.stringify({type: 'welcome', user, faults: faultState()}));
   ws.on('message', (data, isBinary) => {
-    if (faults.blackholed) return;
+    if (faults.blackholed || isHeartbeat(data, isBinary)) return;
     const text = isBinary ? '' : data.toString();
-    if (text === 'ping') {
-      if (!faults.muted) ws.send('pong');
-      return;
-    }
     let message;
     try {
       message = JSON.parse(text);
@@ -87,6 +98,7 @@ const server = createServer((request, response) => {
       return;
     }
     control();
+    answerHeartbeats();
     response.writeHead(200, {'content-type': 'application/json'}).end(JSON.stringify(faultState()));
     return;
   }

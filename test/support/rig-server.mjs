@@ -1,8 +1,10 @@
-// A WebSocket server that tests steer: echo or mute, push, close, terminate,
-// kill and revive on the same port, and a TCP proxy in front of it that can
-// blackhole the link. Runs in Node, inside the test runner's process.
+// A WebSocket server that tests steer: echo or mute (keepAlive answers its
+// heartbeats, unless muted), push, close, terminate, kill and revive on the
+// same port, and a TCP proxy in front of it that can blackhole the link. Runs
+// in Node, inside the test runner's process.
 import {connect, createServer} from 'node:net';
 import {WebSocketServer} from 'ws';
+import {keepAlive} from '../../dist/server/index.js';
 import {startNginx} from './nginx.mjs';
 
 /**
@@ -115,6 +117,9 @@ export class RigServer {
   connections = [];
   port = 0;
   #wss;
+  #stopKeepAlive;
+  /** Tells `ping` from other messages, whether or not keepAlive is answering it. */
+  #isHeartbeat = () => false;
   #clients = new Set();
   #reviveTimer;
   proxy;
@@ -150,6 +155,20 @@ export class RigServer {
     if (echo !== undefined) this.echo = Boolean(echo);
     if (pong !== undefined) this.pong = Boolean(pong);
     if (flap !== undefined) this.flap = Boolean(flap);
+    this.#answerHeartbeats();
+  }
+
+  /** keepAlive answers `ping` while `pong` is on; muted, the server answers nothing. */
+  #answerHeartbeats() {
+    const answering = this.pong && this.#wss !== undefined;
+    if (answering && !this.#stopKeepAlive) {
+      this.#stopKeepAlive = keepAlive(this.#wss);
+      this.#isHeartbeat = this.#stopKeepAlive.isHeartbeat;
+    }
+    if (!answering && this.#stopKeepAlive) {
+      this.#stopKeepAlive();
+      this.#stopKeepAlive = undefined;
+    }
   }
 
   /** Sends `count` messages `${prefix}${i}` to every client, as fast as it can. */
@@ -183,6 +202,7 @@ export class RigServer {
     const wss = this.#wss;
     if (!wss) return;
     this.#wss = undefined;
+    this.#answerHeartbeats();
     this.terminateClients();
     await new Promise((resolve) => wss.close(() => resolve()));
   }
@@ -226,6 +246,7 @@ export class RigServer {
     this.#wss = wss;
     this.port = wss.address().port;
     wss.on('connection', (ws, request) => this.#accept(ws, request));
+    this.#answerHeartbeats();
   }
 
   #accept(ws, request) {
@@ -251,11 +272,7 @@ export class RigServer {
       const text = isBinary ? undefined : data.toString();
       this.received.push(isBinary ? {binary: data.length} : text);
       this.receivedOn.push(connection);
-      if (text === 'ping') {
-        if (this.pong) ws.send('pong');
-      } else if (this.echo) {
-        ws.send(data, {binary: isBinary});
-      }
+      if (this.echo && !this.#isHeartbeat(data, isBinary)) ws.send(data, {binary: isBinary});
     });
   }
 }
