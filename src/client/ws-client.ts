@@ -131,6 +131,8 @@ export class WsClient {
   readonly #heartbeat: Heartbeat;
   #latency: number | undefined;
   #nextRetryAt: number | undefined;
+  /** A pong has arrived, on any connection, since this client was made. */
+  #ponged = false;
 
   constructor(options: Partial<WsClientOptions> = {}, environment: Partial<Environment> = {}) {
     this.#env = {...defaultEnvironment(), ...environment};
@@ -144,11 +146,7 @@ export class WsClient {
       },
       {
         ping: () => this.#transmit(this.#options.pingMessage),
-        dead: () =>
-          this.#attemptFailed(
-            'heartbeat-timeout',
-            `no reply from the server within ${this.#options.timeout} ms of a ping`,
-          ),
+        dead: () => this.#attemptFailed('heartbeat-timeout', this.#heartbeatTimeoutMessage()),
         log: (line) => this.#log(line),
       },
     );
@@ -427,6 +425,7 @@ export class WsClient {
 
   #onMessage(data: unknown): void {
     const isPong = data === this.#options.pongMessage;
+    if (isPong) this.#ponged = true;
     const latency = this.#heartbeat.received(isPong);
     if (latency !== undefined) {
       this.#latency = latency;
@@ -436,6 +435,23 @@ export class WsClient {
     const result = fromPayload(data, this.#options.json);
     if ('data' in result) this.#emit('message', result);
     else this.#emitError('parse-error', result.problem, result.error, data);
+  }
+
+  /**
+   * Why the heartbeat gave up. A server that has never answered one is most
+   * likely not answering heartbeats at all, rather than gone: say so, and
+   * what to do, here and once on the console.
+   */
+  #heartbeatTimeoutMessage(): string {
+    const {timeout, pingMessage, pongMessage} = this.#options;
+    const message = `no reply from the server within ${timeout} ms of a ping`;
+    if (this.#ponged) return message;
+    const diagnosis =
+      `no "${pongMessage}" has arrived on any connection so far: the server seems not to answer ` +
+      `heartbeats. Make it answer "${pingMessage}" with "${pongMessage}" (or with anything), or turn ` +
+      `heartbeats off: heartbeat-interval="0"`;
+    this.#warn(`heartbeat-timeout: ${diagnosis}. See "Your server" in the README.`);
+    return `${message}; ${diagnosis}`;
   }
 
   #onClose(code: number, reason: string): void {

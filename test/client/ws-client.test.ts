@@ -284,6 +284,48 @@ describe('WsClient heartbeat', () => {
     expect(h.world.sockets.all).to.have.length(2);
   });
 
+  it('says, once on the console, that a server that never answered a ping probably does not answer them', () => {
+    const console = captureWarnings();
+    try {
+      const h = opened();
+      h.world.clock.advance(1500);
+      retryNow(h);
+      h.world.sockets.last.open();
+      h.world.clock.advance(1500);
+      expect(kinds(h)).to.deep.equal(['heartbeat-timeout', 'heartbeat-timeout']);
+      for (const {message} of h.errors) {
+        expect(message).to.equal(
+          'no reply from the server within 500 ms of a ping; no "pong" has arrived on any connection so far: ' +
+            'the server seems not to answer heartbeats. Make it answer "ping" with "pong" (or with anything), ' +
+            'or turn heartbeats off: heartbeat-interval="0"',
+        );
+      }
+      expect(console.warnings).to.have.length(1);
+      expect(console.warnings[0]).to.match(/^\[ws-connection\] heartbeat-timeout: no "pong" has arrived/);
+      expect(console.warnings[0]).to.include('heartbeat-interval="0"');
+    } finally {
+      console.restore();
+    }
+  });
+
+  it('makes no such diagnosis once a pong has arrived, on this connection or an earlier one', () => {
+    const console = captureWarnings();
+    try {
+      const h = opened();
+      h.world.clock.advance(1000);
+      h.world.sockets.last.receive('pong');
+      h.world.sockets.last.serverClose(1011, 'restart');
+      retryNow(h);
+      h.world.sockets.last.open();
+      h.world.clock.advance(1500);
+      expect(kinds(h)).to.deep.equal(['heartbeat-timeout']);
+      expect(h.errors[0]!.message).to.equal('no reply from the server within 500 ms of a ping');
+      expect(console.warnings).to.deep.equal([]);
+    } finally {
+      console.restore();
+    }
+  });
+
   it('takes any inbound message as proof of life', () => {
     const h = opened();
     h.world.clock.advance(1000);
