@@ -1,5 +1,6 @@
-// The test-runner plugin that owns every rig server and carries out the
-// commands browser tests send through `executeServerCommand('ws-rig', …)`.
+// The test-runner plugin that owns every rig server (and examples/server
+// where a test asks for it) and carries out the commands browser tests send
+// through `executeServerCommand('ws-rig', …)`.
 import {RigServer} from './rig-server.mjs';
 
 const operations = {
@@ -49,6 +50,19 @@ export function wsRigPlugin() {
           proxyPort: server.proxy.port,
           proxyUrl: `ws://127.0.0.1:${server.proxy.port}`,
         };
+      }
+      if (op === 'startExample') {
+        // examples/server, the complete Node server of the README, as a user runs it.
+        const {startServer} = await import('../../examples/server/server.mjs');
+        const server = await startServer({port: 0, ...args});
+        const rigId = nextId++;
+        rigs.set(rigId, {server, session: session.id});
+        return {id: rigId, url: server.url};
+      }
+      if (op === 'dropExample') {
+        const clients = [...(rigs.get(id)?.server.wss.clients ?? [])];
+        for (const ws of clients) ws.terminate();
+        return clients.length;
       }
       if (op === 'stop') {
         await stop(id);
