@@ -38,6 +38,10 @@ export async function buildPeers() {
     sizes[name] = gzip(await bundle(`export * from '${module}'; export {default} from '${module}';`, true));
   }
   sizes.engine = gzip(await bundle(`export * from './dist/client/index.js';`, true));
-  sizes.bundle = gzip(readFileSync('dist/ws-connection.bundled.js'));
+  sizes.server = gzip(await bundle(`export * from './dist/server/index.js';`, true));
+  const cdn = readFileSync('dist/ws-connection.bundled.js');
+  sizes.bundle = gzip(cdn);
+  // The server's half is for Node: none of it may reach the browser's file.
+  sizes.serverInBundle = cdn.includes('keepAlive');
   return {modules, sizes};
 }
