@@ -31,6 +31,8 @@ export interface RigConnection {
   protocol: string;
   /** The request path and query. */
   path: string;
+  /** When the server accepted it, in the server's Date.now(). */
+  at: number;
 }
 
 async function command<T>(op: string, args: object = {}): Promise<T> {
