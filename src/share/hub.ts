@@ -386,12 +386,14 @@ export class Hub {
 
   /**
    * A follower that hears nothing from the holder for `timeout`, while the
-   * lock is held, asks once more and then takes the lock from it.
+   * lock is held, asks once more and then takes the lock from it. The
+   * timeout is the holder's (the follower's own until it hears from the
+   * holder), watched anew whenever the holder announces a different one.
    */
   #watchHolder(): void {
-    const {timeout} = this.#snap;
     const check = () => {
       if (this.#engine || !this.#channel) return;
+      const {timeout} = this.#snap;
       const silent = this.#env.now() - this.#heard;
       if (silent < timeout) {
         this.#timer = this.#env.setTimeout(check, timeout - silent);
@@ -400,7 +402,8 @@ export class Hub {
       this.#post({k: 'hello', tab: this.#tab});
       this.#timer = this.#env.setTimeout(
         () => {
-          if (this.#engine || !this.#channel || this.#env.now() - this.#heard < timeout) return check();
+          if (this.#engine || !this.#channel || this.#env.now() - this.#heard < this.#snap.timeout)
+            return check();
           this.#share.locks!.query().then(({held = []}) => {
             if (!this.#engine && this.#channel && held.some((lock) => lock.name === this.#name)) {
               this.#requestLock(true);
@@ -411,7 +414,7 @@ export class Hub {
       );
     };
     this.#env.clearTimeout(this.#timer);
-    this.#timer = this.#env.setTimeout(check, timeout);
+    this.#timer = this.#env.setTimeout(check, this.#snap.timeout);
   }
 
   #receive(message: Wire): void {
@@ -436,7 +439,9 @@ export class Hub {
     if (!this.#introduced) this.#introduce(true);
     this.#heard = this.#env.now();
     if (message.k === 'beat' || message.k === 'state') {
+      const rewatch = message.snap.timeout !== this.#snap.timeout;
       this.#snap = message.snap;
+      if (rewatch) this.#watchHolder();
       this.#publish(message.snap, message.k === 'state' ? message.change : undefined);
     } else if (message.k === 'msg') {
       this.#each((member) => member.received(message.data));

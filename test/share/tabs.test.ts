@@ -168,6 +168,24 @@ describe('shared across tabs', () => {
     expect((await rig.status()).accepted).to.equal(2);
   });
 
+  it("a follower watches for the holder's timeout, not its own", async () => {
+    await open(2);
+    const [holder, other] = tabs as [Tab, Tab];
+    holder.add(rig.url, {timeout: '1000'});
+    await allOpen(holder.members);
+    // Its own timeout would leave a hung holder in place for 8 s.
+    other.add(rig.url, {timeout: '8000'});
+    await allOpen(other.members);
+    expect(other.members[0]!.el.leader).to.equal(false);
+    holder.win.BroadcastChannel.prototype.postMessage = () => {};
+    const silentAt = performance.now();
+    await until(() => other.members[0]!.el.leader && other.members[0]!.el.state === 'open', {
+      timeout: 5000,
+      message: 'the other frame to take the socket',
+    });
+    expect(performance.now() - silentAt).to.be.below(1000 + 1500);
+  });
+
   it('a stop code from the server closes the socket for every element in every frame', async () => {
     await open(2);
     for (const tab of tabs) {
