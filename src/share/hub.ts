@@ -68,6 +68,8 @@ type Wire =
  * followers the first to take it is heard by the others before they do.
  */
 const PROBE_WAIT = 150;
+/** How long a page that took the lock from a silent holder waits before it opens its socket. */
+const TAKEOVER_SETTLE = 50;
 /** The most a holder stays silent: followers take silence for `timeout` as a hung holder. */
 const MAX_BEAT = 1000;
 /** Errors about the hub's own writes, which it handles itself. */
@@ -268,7 +270,7 @@ export class Hub {
         () =>
           new Promise<void>((release) => {
             lock.release = release;
-            if (this.#lock === lock) this.#becomeHolder();
+            if (this.#lock === lock) this.#becomeHolder(steal);
             else release();
           }),
       )
@@ -283,7 +285,8 @@ export class Hub {
       });
   }
 
-  #becomeHolder(): void {
+  /** With `stolen`, it took the lock from a silent holder. */
+  #becomeHolder(stolen = false): void {
     this.#env.clearTimeout(this.#timer);
     this.#term = Math.max(this.#env.epochNow(), this.#term + 1);
     const engine = new WsClient(socketOptions(this.#first()), this.#env);
@@ -302,10 +305,16 @@ export class Hub {
     engine.on('latency', () => this.#engine === engine && this.#announce());
     for (const member of this.#members)
       for (const sent of member.unconfirmed()) this.#take(this.#tab, member.id, sent);
+    // Two followers that took the lock from a silent holder at the same
+    // moment each hold it in turn: the first learns it lost the lock within
+    // a few ms, so it waits a little before it opens, and only one socket
+    // does. Meanwhile it says it is connecting, not what the last holder said.
+    if (stolen) this.#snap = following(this.#snap);
     this.#announce();
     this.#beat();
     this.#each((member) => member.roleChanged());
-    engine.connect();
+    if (stolen) this.#env.setTimeout(() => this.#engine === engine && engine.connect(), TAKEOVER_SETTLE);
+    else engine.connect();
   }
 
   /**
@@ -391,30 +400,31 @@ export class Hub {
    * holder), watched anew whenever the holder announces a different one.
    */
   #watchHolder(): void {
-    const check = () => {
-      if (this.#engine || !this.#channel) return;
-      const {timeout} = this.#snap;
-      const silent = this.#env.now() - this.#heard;
-      if (silent < timeout) {
-        this.#timer = this.#env.setTimeout(check, timeout - silent);
-        return;
-      }
-      this.#post({k: 'hello', tab: this.#tab});
-      this.#timer = this.#env.setTimeout(
-        () => {
-          if (this.#engine || !this.#channel || this.#env.now() - this.#heard < this.#snap.timeout)
-            return check();
-          this.#share.locks!.query().then(({held = []}) => {
-            if (!this.#engine && this.#channel && held.some((lock) => lock.name === this.#name)) {
-              this.#requestLock(true);
-            }
-          });
-        },
-        PROBE_WAIT + this.#env.random() * PROBE_WAIT,
-      );
+    const watching = () => !this.#engine && this.#channel !== undefined;
+    const silence = () => this.#env.now() - this.#heard;
+    const arm = (next: () => void, ms: number) => {
+      this.#env.clearTimeout(this.#timer);
+      this.#timer = this.#env.setTimeout(next, ms);
     };
-    this.#env.clearTimeout(this.#timer);
-    this.#timer = this.#env.setTimeout(check, this.#snap.timeout);
+    const check = () => {
+      if (!watching()) return;
+      const {timeout} = this.#snap;
+      if (silence() < timeout) return arm(check, timeout - silence());
+      this.#post({k: 'hello', tab: this.#tab});
+      arm(probe, PROBE_WAIT + this.#env.random() * PROBE_WAIT);
+    };
+    const probe = () => {
+      if (!watching() || silence() < this.#snap.timeout) return check();
+      void this.#share.locks!.query().then(({held = []}) => {
+        if (!watching()) return;
+        // Still silent with the lock held: take it. Heard from, or the lock
+        // free (this page is in line for it): keep watching.
+        if (silence() >= this.#snap.timeout && held.some((lock) => lock.name === this.#name)) {
+          this.#requestLock(true);
+        } else check();
+      });
+    };
+    arm(check, this.#snap.timeout);
   }
 
   #receive(message: Wire): void {

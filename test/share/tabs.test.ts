@@ -168,6 +168,32 @@ describe('shared across tabs', () => {
     expect((await rig.status()).accepted).to.equal(2);
   });
 
+  it('two followers that take over from a silent holder at the same moment open one socket', async () => {
+    await open(3);
+    const [holder, ...others] = tabs as [Tab, Tab, Tab];
+    holder.add(rig.url, {timeout: '1000'});
+    await allOpen(holder.members);
+    for (const tab of others) {
+      // No spread in their probes: both take the lock at the same moment.
+      const random = tab.win.Math.random;
+      tab.win.Math.random = () => random() * 1e-6;
+      tab.add(rig.url, {timeout: '1000'});
+    }
+    await allOpen(others.flatMap((tab) => tab.members));
+    const before = (await rig.status()).accepted;
+    holder.win.BroadcastChannel.prototype.postMessage = () => {};
+    await until(
+      () => others.some((tab) => tab.members[0]!.el.leader && tab.members[0]!.el.state === 'open'),
+      {
+        timeout: 5000,
+        message: 'a follower to take the socket',
+      },
+    );
+    await sleep(500);
+    expect((await rig.status()).accepted - before).to.equal(1);
+    expect(leaders(others)).to.have.length(1);
+  });
+
   it("a follower watches for the holder's timeout, not its own", async () => {
     await open(2);
     const [holder, other] = tabs as [Tab, Tab];
