@@ -127,9 +127,13 @@ describe('properties and methods', () => {
       expect(w.el.nextRetryAt).to.be.a('number');
       // nextRetryAt is the moment the event's delay ends (epoch ms; the delay is whole ms).
       expect(w.el.nextRetryAt! - Date.now()).to.be.within(change.delay! - 100, change.delay! + 1);
+      // Up to 2 s of delay, then an attempt that fails at once or at `timeout`:
+      // 5 s at most, with room for a busy machine.
       await until(() => w.states.filter((s) => s.state === 'reconnecting').length === 2, {
-        timeout: 8000,
+        timeout: 12_000,
         message: 'a second retry',
+      }).catch((error: Error) => {
+        throw new Error(`${error.message}; states: ${w.states.map((s) => s.state).join(', ')}`);
       });
       expect(w.el.attempt).to.equal(2);
       w.el.connect();
