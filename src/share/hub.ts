@@ -179,7 +179,8 @@ export class Hub {
 
   submit(member: HubMember, sent: Sent): void {
     if (this.#engine) this.#take(this.#tab, member.id, sent);
-    else this.#sendToHolder(member.id, sent);
+    // Until the holder has heard what waited before it, in order, it waits too.
+    else if (this.#introduced) this.#sendToHolder(member.id, sent);
   }
 
   /** `connect()` or `reconnect()` on the shared socket. */
@@ -288,7 +289,9 @@ export class Hub {
   /** With `stolen`, it took the lock from a silent holder. */
   #becomeHolder(stolen = false): void {
     this.#env.clearTimeout(this.#timer);
-    this.#term = Math.max(this.#env.epochNow(), this.#term + 1);
+    // Later than any term heard of, and apart from a term another page took
+    // in the same ms: a follower knows a new holder only by its term.
+    this.#term = Math.floor(Math.max(this.#env.epochNow(), this.#term + 1)) + this.#env.random() / 2;
     const engine = new WsClient(socketOptions(this.#first()), this.#env);
     this.#engine = engine;
     engine.on('state', (change) => this.#engine === engine && this.#onState(change));
@@ -340,6 +343,8 @@ export class Hub {
     this.#taken.clear();
     this.#written.clear();
     this.#remoteOpen.clear();
+    // What its members sent waits for whichever holder it hears from next.
+    this.#introduced = false;
     this.#snap = following(this.#snap);
     this.#each((member) => member.roleChanged());
   }

@@ -194,6 +194,35 @@ describe('shared across tabs', () => {
     expect(leaders(others)).to.have.length(1);
   });
 
+  it('two followers that take over at once, even under the same term, lose nothing they sent', async () => {
+    await open(3);
+    const [holder, ...others] = tabs as [Tab, Tab, Tab];
+    holder.add(rig.url, {timeout: '1000'});
+    await allOpen(holder.members);
+    for (const tab of others) {
+      const random = tab.win.Math.random;
+      tab.win.Math.random = () => random() * 1e-6;
+      // And a clock that tells them nothing, so that both may take the same term.
+      tab.win.Date.now = () => 0;
+      tab.add(rig.url, {timeout: '1000'});
+    }
+    await allOpen(others.flatMap((tab) => tab.members));
+    const sending = keepSending(others);
+    await sleep(100);
+    // Hung, as the others see it: it confirms nothing, and writes nothing, so
+    // what they send now waits with them until one of them takes over.
+    holder.win.BroadcastChannel.prototype.postMessage = () => {};
+    holder.win.WebSocket.prototype.send = () => {};
+    await until(() => leaders(others).length === 1 && !holder.members[0]!.el.leader, {
+      timeout: 5000,
+      message: 'one follower to take the socket',
+    });
+    await allOpen(others.flatMap((tab) => tab.members));
+    await sleep(300);
+    sending.stop();
+    await expectDelivered(sending.sent);
+  });
+
   it("a follower watches for the holder's timeout, not its own", async () => {
     await open(2);
     const [holder, other] = tabs as [Tab, Tab];
