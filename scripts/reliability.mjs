@@ -53,6 +53,10 @@ const SECTIONS = [
       (test.file === 'test/controller.test.ts' && test.name.startsWith('with shared')),
   },
   {
+    title: 'Against the example server (keepAlive), and a server that never answers heartbeats',
+    take: (test) => test.file === 'test/server.test.ts',
+  },
+  {
     title: 'Security',
     take: (test) =>
       /markup|query string|Content-Security-Policy|CSP/i.test(test.name) &&
