@@ -56,9 +56,10 @@ type Wire =
   | {k: 'err'; term: number; kind: ErrorKind; message: string}
   | {k: 'ack'; term: number; tab: string; member: number; seq: number}
   | {k: 'bye'; term: number}
+  | {k: 'again'; term: number; tab: string}
   | {k: 'hello'; tab: string}
   | {k: 'join'; tab: string; open: unknown[]}
-  | {k: 'send'; tab: string; to: number; member: number; seq: number; payload: unknown}
+  | {k: 'send'; tab: string; to: number; member: number; seq: number; payload: unknown; low: number}
   | {k: 'drop'; tab: string; member?: number}
   | {k: 'cmd'; tab: string; op: 'connect' | 'reconnect'};
 
@@ -131,6 +132,8 @@ export class Hub {
   /** Per member (`tab:member`): the highest number taken into the outbox, and the highest written. */
   readonly #taken = new Map<string, number>();
   readonly #written = new Map<string, number>();
+  /** Tabs asked to send again, until their next message in order. */
+  readonly #asked = new Set<string>();
   /** Followers' `openMessages`, by tab; and the tabs whose went out on the current open. */
   readonly #remoteOpen = new Map<string, unknown[]>();
   readonly #openSent = new Set<string>();
@@ -156,7 +159,7 @@ export class Hub {
     else if (this.#engine) for (const sent of member.unconfirmed()) this.#take(this.#tab, member.id, sent);
     else if (this.#introduced) {
       this.#introduce(false);
-      for (const sent of member.unconfirmed()) this.#sendToHolder(member.id, sent);
+      for (const sent of member.unconfirmed()) this.#sendToHolder(member, sent);
     }
     member.shared(this.#snap);
   }
@@ -180,7 +183,7 @@ export class Hub {
   submit(member: HubMember, sent: Sent): void {
     if (this.#engine) this.#take(this.#tab, member.id, sent);
     // Until the holder has heard what waited before it, in order, it waits too.
-    else if (this.#introduced) this.#sendToHolder(member.id, sent);
+    else if (this.#introduced) this.#sendToHolder(member, sent);
   }
 
   /** `connect()` or `reconnect()` on the shared socket. */
@@ -342,6 +345,7 @@ export class Hub {
     this.#outbox = [];
     this.#taken.clear();
     this.#written.clear();
+    this.#asked.clear();
     this.#remoteOpen.clear();
     // What its members sent waits for whichever holder it hears from next.
     this.#introduced = false;
@@ -467,6 +471,8 @@ export class Hub {
     } else if (message.k === 'bye') {
       this.#snap = following(this.#snap);
       this.#publish(this.#snap);
+    } else if (message.k === 'again') {
+      if (message.tab === this.#tab) this.#introduce(true);
     }
   }
 
@@ -478,7 +484,7 @@ export class Hub {
       this.#remoteOpen.set(tab, message.open);
       if (this.#engine!.state === ConnectionState.open) this.#writeOpen(tab, message.open);
     } else if (message.k === 'send') {
-      if (message.to === this.#term) this.#take(tab, message.member, message);
+      if (message.to === this.#term) this.#take(tab, message.member, message, message.low);
     } else if (message.k === 'drop') {
       this.#forget(tab, message.member);
       if (message.member === undefined) this.#remoteOpen.delete(tab);
@@ -501,22 +507,35 @@ export class Hub {
     });
     if (!resend) return;
     for (const member of this.#members)
-      for (const sent of member.unconfirmed()) this.#sendToHolder(member.id, sent);
+      for (const sent of member.unconfirmed()) this.#sendToHolder(member, sent);
   }
 
-  #sendToHolder(member: number, {seq, payload}: Sent): void {
-    if (this.#term) this.#post({k: 'send', tab: this.#tab, to: this.#term, member, seq, payload});
+  /** With the first it still waits for (`low`), so that the holder can tell a message that went missing. */
+  #sendToHolder(member: HubMember, {seq, payload}: Sent): void {
+    const low = member.unconfirmed()[0]?.seq ?? seq;
+    if (this.#term)
+      this.#post({k: 'send', tab: this.#tab, to: this.#term, member: member.id, seq, payload, low});
   }
 
-  /** Takes a message into the holder's outbox, once, and writes what it can. */
-  #take(tab: string, member: number, {seq, payload}: Sent): void {
+  /**
+   * Takes a message into the holder's outbox, once and in its sender's
+   * order, and writes what it can. One that skips a message this page never
+   * got (a BroadcastChannel drops what comes while its page is paused) is
+   * not taken: the sender is asked to send again what waits.
+   */
+  #take(tab: string, member: number, {seq, payload}: Sent, low = seq): void {
     const id = `${tab}:${member}`;
+    const next = Math.max(this.#taken.get(id) ?? 0, low - 1) + 1;
     if (seq <= (this.#written.get(id) ?? 0)) {
       this.#confirm({tab, member, seq, payload});
-    } else if (seq > (this.#taken.get(id) ?? 0)) {
+    } else if (seq === next) {
+      this.#asked.delete(tab);
       this.#taken.set(id, seq);
       this.#outbox.push({tab, member, seq, payload});
       this.#flush();
+    } else if (seq > next && !this.#asked.has(tab)) {
+      this.#asked.add(tab);
+      this.#post({k: 'again', term: this.#term, tab});
     }
   }
 

@@ -223,6 +223,35 @@ describe('shared across tabs', () => {
     await expectDelivered(sending.sent);
   });
 
+  it('a holder that misses messages while paused asks for them again: none lost, in order', async () => {
+    await open(3);
+    const [holder, ...others] = tabs as [Tab, Tab, Tab];
+    // A page paused in the debugger, as Chromium does it, misses what its
+    // BroadcastChannel carries meanwhile; this one misses it while deaf.
+    let deaf = false;
+    const proto = holder.win.BroadcastChannel.prototype;
+    const onmessage = Object.getOwnPropertyDescriptor(proto, 'onmessage')!;
+    Object.defineProperty(proto, 'onmessage', {
+      ...onmessage,
+      set(this: BroadcastChannel, handler: ((event: MessageEvent) => void) | null) {
+        onmessage.set!.call(this, handler && ((event: MessageEvent) => deaf || handler.call(this, event)));
+      },
+    });
+    holder.add(rig.url);
+    await allOpen(holder.members);
+    for (const tab of others) tab.add(rig.url);
+    await allOpen(others.flatMap((tab) => tab.members));
+    const sending = keepSending(others);
+    await sleep(200);
+    deaf = true;
+    await sleep(300);
+    deaf = false;
+    await sleep(300);
+    sending.stop();
+    expect(holder.members[0]!.el.leader).to.equal(true);
+    await expectDelivered(sending.sent);
+  });
+
   it("a follower watches for the holder's timeout, not its own", async () => {
     await open(2);
     const [holder, other] = tabs as [Tab, Tab];
