@@ -4,8 +4,10 @@ import {readFileSync} from 'node:fs';
 import {gzipSync} from 'node:zlib';
 
 // The target with sharing is 10 KB (bench/README.md); sharing costs about
-// 3.3 KB and the bundle is over that target. This budget stops it growing further.
-const BUDGET = 12.5 * 1024;
+// 3.4 KB and the bundle is over that target. This budget stops it growing
+// further; it went from 12.5 KB to 12.75 KB when the holder learned to ask
+// for messages its channel dropped while its page was paused.
+const BUDGET = 12.75 * 1024;
 const file = 'dist/ws-connection.bundled.js';
 const source = readFileSync(file);
 const gzip = gzipSync(source, {level: 9}).length;
