@@ -186,6 +186,7 @@ function sharedSoakSection(soak) {
     ['two sockets open at once across tabs (a hung tab’s excepted)', soak.overlaps.length],
     ['messages accepted by the elements of the tabs open at the end', soak.accepted],
     ['of those, lost', soak.lost],
+    ['of those, lost in flight on a connection the server cut', soak.lostInFlight ?? 0],
     ['repeated after a handover (at least once)', soak.duplicates],
     ['out of an element’s order', soak.outOfOrder],
     [

@@ -9,7 +9,9 @@
 //     excepted, until it runs again and gives it up);
 //   - every message accepted by an element of a page still open at the end
 //     arrives, and each element's messages arrive in its order (repeats
-//     after a handover are counted, not faults);
+//     after a handover are counted, not faults); as in the element's own
+//     soak, one written just as the server cut the connection may die with
+//     it, and is counted apart;
 //   - every element open again within RECOVERY_BOUND after each fault, and
 //     those of the other tabs while the holder hangs;
 //   - no uncaught error in any page.
@@ -30,7 +32,7 @@ const RECOVERY_BOUND = 1000 + 2000 + 1500;
 const WAKE = 500;
 
 /** Each fault, applied to the tabs as they are; each resolves once it is over. */
-function faults(rig, tabs, hangs, random) {
+function faults(rig, tabs, hangs, cuts, random) {
   const pick = (list) => list[Math.floor(random() * list.length)];
   const between = ([low, high]) => Math.round(low + random() * (high - low));
   const follower = async () => {
@@ -70,8 +72,12 @@ function faults(rig, tabs, hangs, random) {
       await tab.resume();
       hang.to = Date.now();
     },
-    'server closes': async () => rig.server.closeClients({code: pick([1001, 1011, 1012, 4000])}),
+    'server closes': async () => {
+      cuts.push(Date.now());
+      await rig.server.closeClients({code: pick([1001, 1011, 1012, 4000])});
+    },
     'server restarts': async () => {
+      cuts.push(Date.now());
       await rig.server.kill();
       await sleep(between([300, 2000]));
       await rig.server.revive();
@@ -115,13 +121,15 @@ export async function sharedSoak({executablePath, seconds, random, only, log}) {
   const started = Date.now();
   const rig = await startTabs({executablePath});
   const hangs = [];
+  /** When the server dropped every connection: messages written just then may die with it. */
+  const cuts = [];
   const closed = [];
   const report = {tabs: TABS, elements: ELEMENTS, faults: {}, recoveries: []};
   try {
     const tabs = [];
     for (let i = 0; i < TABS; i++) tabs.push(await open(rig));
     await allOpen(tabs);
-    const kinds = faults(rig, tabs, hangs, random);
+    const kinds = faults(rig, tabs, hangs, cuts, random);
     if (only) for (const name of Object.keys(kinds)) if (!only.includes(name)) delete kinds[name];
     const names = Object.keys(kinds);
     const deadline = started + seconds * 1000;
@@ -149,7 +157,7 @@ export async function sharedSoak({executablePath, seconds, random, only, log}) {
     const sends = (await Promise.all(tabs.map((tab) => tab.call('sends')))).flat();
     const sockets = [...closed, ...tabs].map((tab) => tab.sockets());
     report.overlaps = overlaps((await Promise.all(sockets)).flat(), hangs);
-    Object.assign(report, deliveries(rig.server.received, sends));
+    Object.assign(report, deliveries(rig.server.received, sends, cuts));
     report.sockets = rig.server.accepted;
     report.hangs = hangs;
     report.pageErrors = [...rig.pageErrors];
@@ -178,6 +186,7 @@ export async function sharedSoak({executablePath, seconds, random, only, log}) {
   );
   log(
     `messages: ${report.accepted} accepted by the pages open at the end; ${report.lost} lost, ` +
+      `${report.lostInFlight} lost in flight on a connection the server cut, ` +
       `${report.duplicates} repeated after a handover, ${report.outOfOrder} out of order; ` +
       `${report.sockets} connections; slowest recovery ${report.slowestRecoveryMs} ms`,
   );

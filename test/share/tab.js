@@ -55,7 +55,15 @@ window.tab = {
       };
       for (const [name, value] of Object.entries(settings)) el.setAttribute(name, value);
       el.url = url;
-      const member = {el, name: `${tab}.${i}`, sent: 0, accepted: [], refused: 0, arrivals: new Map()};
+      const member = {
+        el,
+        name: `${tab}.${i}`,
+        sent: 0,
+        accepted: [],
+        acceptedAt: [],
+        refused: 0,
+        arrivals: new Map(),
+      };
       el.addEventListener('ws-message', ({detail}) => {
         const text = String(detail.data);
         if (text.startsWith('m') && !member.arrivals.has(text)) member.arrivals.set(text, now());
@@ -71,7 +79,10 @@ window.tab = {
     sender = setInterval(() => {
       for (const member of members) {
         const n = ++member.sent;
-        if (member.el.send(`s:${member.name}:${n}`)) member.accepted.push(n);
+        if (member.el.send(`s:${member.name}:${n}`)) {
+          member.accepted.push(n);
+          member.acceptedAt.push(Date.now());
+        }
       }
     }, ms);
   },
@@ -80,8 +91,15 @@ window.tab = {
   states: () => members.map(({el}) => el.state),
   leader: () => members.some(({el}) => el.leader),
   status: () => members[0]?.el.shadowRoot?.querySelector('[part=status]')?.textContent ?? '',
-  /** What each element sent and had accepted. */
-  sends: () => members.map(({name, sent, accepted, refused}) => ({name, sent, accepted, refused})),
+  /** What each element sent and had accepted, and when (epoch ms). */
+  sends: () =>
+    members.map(({name, sent, accepted, acceptedAt, refused}) => ({
+      name,
+      sent,
+      accepted,
+      acceptedAt,
+      refused,
+    })),
   /** When the first element received each of `names` (`m…` messages), or null. */
   arrivals: (names) => names.map((name) => members[0]?.arrivals.get(name) ?? null),
   /** How many `m…` messages each element has received. */

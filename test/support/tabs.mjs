@@ -183,14 +183,20 @@ export function allOpen(tabs, {timeout = 10_000} = {}) {
   );
 }
 
+/** How near a server cut a lost message must have been accepted to count as in flight. */
+const IN_FLIGHT = 250;
+
 /**
  * Checks what the server received (`s:<element>:<n>`) against what each
  * element had accepted: `lost` counts accepted messages that never arrived,
  * `outOfOrder` first arrivals that came after a higher number of the same
  * element, `duplicates` arrivals after the first. `sends` lists the elements
- * whose losses count (those of tabs still open).
+ * whose losses count (those of tabs still open). A message accepted within
+ * IN_FLIGHT ms of one of `cuts` (when the server dropped its connections)
+ * counts as `lostInFlight` instead: written to a socket that died before
+ * the server read it, which no client can know, shared or not.
  */
-export function deliveries(received, sends) {
+export function deliveries(received, sends, cuts = []) {
   const seen = new Map();
   const highest = new Map();
   let duplicates = 0;
@@ -212,14 +218,20 @@ export function deliveries(received, sends) {
   }
   let accepted = 0;
   let lost = 0;
+  let lostInFlight = 0;
   const lostExamples = [];
-  for (const {name, accepted: numbers} of sends) {
+  for (const {name, accepted: numbers, acceptedAt = []} of sends) {
     accepted += numbers.length;
-    for (const n of numbers) {
-      if (seen.get(name)?.has(n)) continue;
+    numbers.forEach((n, i) => {
+      if (seen.get(name)?.has(n)) return;
+      const at = acceptedAt[i];
+      if (cuts.some((cut) => Math.abs(at - cut) <= IN_FLIGHT)) {
+        lostInFlight++;
+        return;
+      }
       lost++;
       if (lostExamples.length < 5) lostExamples.push(`${name}:${n}`);
-    }
+    });
   }
-  return {accepted, lost, lostExamples, duplicates, outOfOrder};
+  return {accepted, lost, lostInFlight, lostExamples, duplicates, outOfOrder};
 }
