@@ -30,6 +30,9 @@ function publishedPaths() {
         rewriteReferences(module.exports, source);
         module.path = published(source, source);
       }
+      // In path order: the glob lists files in the order the file system
+      // keeps them, which differs from one checkout to another.
+      customElementsManifest.modules.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     },
   };
 }
