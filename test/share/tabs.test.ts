@@ -43,6 +43,16 @@ describe('shared across tabs', () => {
     expect(words).to.contain('via another tab');
   });
 
+  /** The tab's page still runs, but says nothing more to the others: a hung holder, as they see it. */
+  const hush = (tab: Tab) => {
+    tab.win.BroadcastChannel.prototype.postMessage = () => {};
+  };
+  /** No spread in the tab's probes, so that tabs made so take a silent holder's lock at the same moment. */
+  const inStep = (tab: Tab) => {
+    const random = tab.win.Math.random;
+    tab.win.Math.random = () => random() * 1e-6;
+  };
+
   /** Each tab's first element sends `t<i>-<n>` every 10 ms while its frame is in the page. */
   function keepSending(senders: Tab[]) {
     const sent = senders.map(() => [] as string[]);
@@ -156,7 +166,7 @@ describe('shared across tabs', () => {
     const holder = leaders(tabs)[0]!;
     const other = tabs.find((tab) => tab !== holder)!;
     // Hung, as far as the other frames can tell: it says nothing more, and holds on to the lock.
-    holder.win.BroadcastChannel.prototype.postMessage = () => {};
+    hush(holder);
     const silentAt = performance.now();
     await until(() => other.members[0]!.el.leader && other.members[0]!.el.state === 'open', {
       timeout: 5000,
@@ -174,14 +184,12 @@ describe('shared across tabs', () => {
     holder.add(rig.url, {timeout: '1000'});
     await allOpen(holder.members);
     for (const tab of others) {
-      // No spread in their probes: both take the lock at the same moment.
-      const random = tab.win.Math.random;
-      tab.win.Math.random = () => random() * 1e-6;
+      inStep(tab);
       tab.add(rig.url, {timeout: '1000'});
     }
     await allOpen(others.flatMap((tab) => tab.members));
     const before = (await rig.status()).accepted;
-    holder.win.BroadcastChannel.prototype.postMessage = () => {};
+    hush(holder);
     await until(
       () => others.some((tab) => tab.members[0]!.el.leader && tab.members[0]!.el.state === 'open'),
       {
@@ -200,8 +208,7 @@ describe('shared across tabs', () => {
     holder.add(rig.url, {timeout: '1000'});
     await allOpen(holder.members);
     for (const tab of others) {
-      const random = tab.win.Math.random;
-      tab.win.Math.random = () => random() * 1e-6;
+      inStep(tab);
       // And a clock that tells them nothing, so that both may take the same term.
       tab.win.Date.now = () => 0;
       tab.add(rig.url, {timeout: '1000'});
@@ -211,7 +218,7 @@ describe('shared across tabs', () => {
     await sleep(100);
     // Hung, as the others see it: it confirms nothing, and writes nothing, so
     // what they send now waits with them until one of them takes over.
-    holder.win.BroadcastChannel.prototype.postMessage = () => {};
+    hush(holder);
     holder.win.WebSocket.prototype.send = () => {};
     await until(() => leaders(others).length === 1 && !holder.members[0]!.el.leader, {
       timeout: 5000,
@@ -261,7 +268,7 @@ describe('shared across tabs', () => {
     other.add(rig.url, {timeout: '8000'});
     await allOpen(other.members);
     expect(other.members[0]!.el.leader).to.equal(false);
-    holder.win.BroadcastChannel.prototype.postMessage = () => {};
+    hush(holder);
     const silentAt = performance.now();
     await until(() => other.members[0]!.el.leader && other.members[0]!.el.state === 'open', {
       timeout: 5000,
