@@ -28,7 +28,13 @@ export interface ChannelLike {
  */
 export type ShareSignal = 'leave' | 'return';
 
+/** The page's hubs, by share key: one per page (a test world gives each of its tabs its own). */
+export type ShareRegistry = Map<string, unknown>;
+
+const pageRegistry: ShareRegistry = new Map();
+
 export interface ShareEnvironment {
+  registry: ShareRegistry;
   /** Undefined where there is no Web Locks API. */
   locks: LockManagerLike | undefined;
   /** Undefined where there is no BroadcastChannel. */
@@ -49,6 +55,7 @@ export function defaultShareEnvironment(): ShareEnvironment {
   };
   const Channel = host.BroadcastChannel;
   return {
+    registry: pageRegistry,
     locks: host.navigator?.locks,
     channel: Channel && ((name) => new Channel(name)),
     watchPage(listener) {

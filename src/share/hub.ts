@@ -76,12 +76,10 @@ const MAX_BEAT = 1000;
 /** Errors about the hub's own writes, which it handles itself. */
 const OWN_ERRORS: readonly ErrorKind[] = ['queue-overflow', 'send-failed', 'queue-discarded', 'parse-error'];
 
-const hubs = new Map<string, Hub>();
-
 /** The page's hub for `key`, made on first use; it removes itself when its last member leaves. */
 export function hubFor(key: string, env: Environment, share: ShareEnvironment): Hub {
-  let hub = hubs.get(key);
-  if (!hub) hubs.set(key, (hub = new Hub(key, env, share)));
+  let hub = share.registry.get(key) as Hub | undefined;
+  if (!hub) share.registry.set(key, (hub = new Hub(key, env, share)));
   return hub;
 }
 
@@ -239,7 +237,7 @@ export class Hub {
   }
 
   #stop(code?: number, reason?: string): void {
-    hubs.delete(this.#key);
+    this.#share.registry.delete(this.#key);
     this.#unwatch?.();
     this.#unwatch = undefined;
     if (this.#channel) this.#exit(code, reason);
