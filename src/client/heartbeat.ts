@@ -28,7 +28,8 @@ export interface HeartbeatSettings {
 /**
  * The liveness rule of one open connection. A ping goes out whenever
  * `interval` passes without sending or without receiving; anything received
- * answers it; no answer within `timeout` declares the connection dead.
+ * answers it; no answer within `timeout` declares the connection dead. A
+ * probe while a ping is unanswered never postpones that ping's deadline.
  *
  * A deadline timer that fires late (a throttled, frozen or sleeping page)
  * cannot tell whose silence it measured, so it re-probes once instead of
@@ -112,12 +113,24 @@ export class Heartbeat {
     return latency;
   }
 
-  /** Asks the other side for a sign of life now (the page woke up, the network changed). */
+  /**
+   * Asks the other side for a sign of life now (the page woke up, the
+   * network changed). While an earlier probe is unanswered the ping goes out
+   * again but the deadline stays the earlier one's, or a page that keeps
+   * signalling would keep a dead link alive.
+   */
   probe(): void {
     if (!this.#running || this.#settings.interval <= 0) return;
+    this.#ping(this.#probeSentAt === undefined);
+  }
+
+  /** Sends a ping; `renew` starts a new deadline from now, else the unanswered one stands. */
+  #ping(renew: boolean): void {
     const now = this.#clock.now();
     // A refused ping still gets its deadline: a socket that cannot send is as good as dead.
     if (this.#hooks.ping()) this.#lastSent = now;
+    // Replies come in order: the first pong answers the first ping, so its send time is kept too.
+    if (!renew) return;
     this.#probeSentAt = this.#pingSentAt = now;
     this.#arm();
   }
@@ -141,7 +154,7 @@ export class Heartbeat {
     const {timeout} = this.#settings;
     if (this.#probeSentAt === undefined) {
       // Traffic since arming may have moved the next ping later.
-      if (now >= this.#nextPingAt()) this.probe();
+      if (now >= this.#nextPingAt()) this.#ping(true);
       else this.#arm();
       return;
     }
@@ -153,7 +166,8 @@ export class Heartbeat {
       // Throttled, frozen or asleep: the silence may be ours, not the other side's.
       this.#hooks.log(`heartbeat timer ${Math.round(late)} ms late; probing again`);
       this.#reprobed = true;
-      this.probe();
+      // The one deadline that is renewed while a ping is unanswered.
+      this.#ping(true);
       return;
     }
     // A reply may be waiting behind this timer in the page's task queue:

@@ -6,7 +6,7 @@ import {FakeClock} from '../support/fake-environment.js';
 
 function beating(settings = {interval: 1000, timeout: 500}) {
   const clock = new FakeClock();
-  const record = {pings: 0, deaths: 0, refuse: false, log: [] as string[]};
+  const record = {pings: 0, deaths: 0, diedAt: NaN, refuse: false, log: [] as string[]};
   const heartbeat = new Heartbeat(
     {now: () => clock.now, setTimeout: clock.setTimeout, clearTimeout: clock.clearTimeout},
     {
@@ -14,7 +14,10 @@ function beating(settings = {interval: 1000, timeout: 500}) {
         record.pings++;
         return !record.refuse;
       },
-      dead: () => record.deaths++,
+      dead: () => {
+        record.deaths++;
+        record.diedAt = clock.now;
+      },
       log: (line) => record.log.push(line),
     },
   );
@@ -183,6 +186,62 @@ describe('Heartbeat', () => {
     off.clock.advance(60_000);
     expect(off.record.pings).to.equal(0);
     expect(off.clock.pending).to.equal(0);
+  });
+
+  it('keeps the deadline of an unanswered ping when a probe comes meanwhile, and its send time', () => {
+    const silent = beating();
+    silent.clock.advance(1000);
+    silent.clock.advance(400);
+    silent.heartbeat.probe();
+    expect(silent.record.pings, 'the probe still asks').to.equal(2);
+    silent.clock.advance(99);
+    expect(silent.record.deaths).to.equal(0);
+    silent.clock.advance(1);
+    expect(silent.record.deaths, 'dead at the first ping deadline').to.equal(1);
+
+    // Replies come in order: the first pong answers the first ping.
+    const answered = beating();
+    answered.clock.advance(1000);
+    answered.clock.advance(400);
+    answered.heartbeat.probe();
+    answered.clock.advance(50);
+    expect(answered.heartbeat.received(true)).to.equal(450);
+  });
+
+  it('declares a half-open link dead within interval + timeout though probes come every 300 ms', () => {
+    // A flapping network or a page switched to and fro: online or visible, again and again.
+    const {clock, heartbeat, record} = beating();
+    while (record.deaths === 0 && clock.now < 10_000) {
+      clock.advance(300);
+      heartbeat.probe();
+    }
+    expect(record.deaths).to.equal(1);
+    expect(record.diedAt, 'the first probe deadline').to.equal(800);
+  });
+
+  it('keeps the re-probe of a late deadline to its own deadline when probes come meanwhile', () => {
+    const {clock, heartbeat, record} = beating();
+    clock.advance(1000);
+    clock.sleep(60_000);
+    expect(record.pings, 'the late deadline re-probed').to.equal(2);
+    clock.advance(300);
+    heartbeat.probe();
+    clock.advance(199);
+    expect(record.deaths).to.equal(0);
+    clock.advance(1);
+    expect(record.diedAt, 'the re-probe deadline').to.equal(61_500);
+  });
+
+  it('does not put off the verdict on a slightly late deadline when a probe comes meanwhile', () => {
+    const {clock, heartbeat, record} = beating();
+    clock.advance(1000);
+    clock.sleep(800);
+    clock.advance(100);
+    heartbeat.probe();
+    clock.advance(199);
+    expect(record.deaths).to.equal(0);
+    clock.advance(1);
+    expect(record.diedAt, 'as long again as the timer was late').to.equal(2100);
   });
 
   it('keeps its timers when given the same settings again (a host re-rendering)', () => {

@@ -112,6 +112,33 @@ describe('WsClient against a real server', () => {
     await until(() => h.client.state === 'open', {timeout: 5000, message: 'open after heal'});
   });
 
+  it('detects a half-open link in time while online and visible come every 300 ms', async () => {
+    const h = client({url: rig.proxyUrl, heartbeatInterval: 500, timeout: 500});
+    h.client.connect();
+    await h.reached('open');
+    h.client.send('warm up');
+    await until(() => h.messages.length === 1);
+    await rig.blackhole();
+    const started = performance.now();
+    let signal = 0;
+    const signals = setInterval(
+      () => (signal++ % 2 ? becomeVisible() : window.dispatchEvent(new Event('online'))),
+      300,
+    );
+    try {
+      await until(() => h.errors.some((error) => error.kind === 'heartbeat-timeout'), {
+        timeout: 6000,
+        message: 'heartbeat-timeout',
+      });
+    } finally {
+      clearInterval(signals);
+    }
+    // Each probe would otherwise put the deadline off for good; the slack covers a busy machine.
+    expect(performance.now() - started).to.be.at.most(500 + 500 + 1500);
+    await rig.heal();
+    await until(() => h.client.state === 'open', {timeout: 5000, message: 'open after heal'});
+  });
+
   it('gives up a connect attempt that hangs (blackholed handshake) and succeeds after heal', async () => {
     await rig.blackhole();
     const h = client({url: rig.proxyUrl, timeout: 400});

@@ -396,6 +396,30 @@ describe('WsClient heartbeat', () => {
     expect(kinds(silent)).to.deep.equal(['heartbeat-timeout']);
   });
 
+  it('declares a half-open link dead within interval + timeout while online and visible come every 300 ms', () => {
+    const h = opened();
+    let diedAt: number | undefined;
+    h.client.on('error', ({kind}) => kind === 'heartbeat-timeout' && (diedAt ??= h.world.clock.now));
+    for (let n = 0; diedAt === undefined && n < 40; n++) {
+      h.world.clock.advance(300);
+      h.world.signal(n % 2 ? 'visible' : 'online');
+    }
+    expect(kinds(h)).to.deep.equal(['heartbeat-timeout']);
+    expect(diedAt, 'interval + timeout').to.be.at.most(1500);
+  });
+
+  it('keeps the deadline of an unanswered ping when a probe comes meanwhile', () => {
+    const h = opened();
+    h.world.clock.advance(1000);
+    h.world.clock.advance(400);
+    h.world.signal('online');
+    expect(h.world.sockets.last.pings).to.equal(2);
+    h.world.clock.advance(99);
+    expect(h.client.state).to.equal('open');
+    h.world.clock.advance(1);
+    expect(kinds(h), 'at the first ping deadline').to.deep.equal(['heartbeat-timeout']);
+  });
+
   it('applies a new heartbeat-interval to the open connection', () => {
     const h = opened();
     h.client.configure({heartbeatInterval: 200});
