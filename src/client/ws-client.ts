@@ -339,7 +339,7 @@ export class WsClient {
     }
     const attemptId = this.#attemptId;
     this.#setState(ConnectionState.connecting);
-    this.#armConnectTimer(this.#options.timeout);
+    this.#armConnectTimer();
     if (!urlProvider) {
       this.#dial(url);
       return;
@@ -551,12 +551,15 @@ export class WsClient {
     }
   }
 
-  #armConnectTimer(wait: number): void {
+  /** Each attempt's own connect timer; `granted` marks the one more `timeout` a late timer earned. */
+  #armConnectTimer(granted = false): void {
+    const wait = this.#options.timeout;
     this.#connectDueAt = this.#env.now() + wait;
     this.#setTimer('connect', wait, () => {
-      if (this.#env.now() - this.#connectDueAt > LATE_TIMER_SLACK) {
-        // The page slept through the attempt; it deserves a fair wait from now.
-        this.#armConnectTimer(this.#options.timeout);
+      if (!granted && this.#env.now() - this.#connectDueAt > LATE_TIMER_SLACK) {
+        // The page slept through the attempt; it deserves a fair wait from now, once:
+        // in a tab whose timers always run late, every wait would be late.
+        this.#armConnectTimer(true);
         return;
       }
       this.#attemptFailed('connect-timeout', `still connecting after ${this.#options.timeout} ms`);

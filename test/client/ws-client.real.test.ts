@@ -260,6 +260,26 @@ describe('WsClient against a real server', () => {
     expect(h.states.at(-1)?.state).to.be.oneOf(['reconnecting', 'connecting']);
   });
 
+  it('in a tab whose timers all run 1.5 s late, gives up a hanging handshake at the second connect timer, and retries', async () => {
+    await rig.blackhole();
+    let fired = 0;
+    const late = (callback: () => void, ms: number) =>
+      setTimeout(() => {
+        fired++;
+        callback();
+      }, ms + 1500);
+    const h = client({url: rig.proxyUrl, timeout: 400}, {setTimeout: late});
+    // While connecting, the connect timer is the engine's only timer.
+    let firedAtTimeout: number | undefined;
+    h.client.on('error', ({kind}) => kind === 'connect-timeout' && (firedAtTimeout ??= fired));
+    h.client.connect();
+    await until(() => firedAtTimeout !== undefined, {timeout: 15_000, message: 'connect-timeout'});
+    expect(firedAtTimeout, 'the late timer, then the one more timeout it granted').to.equal(2);
+    expect(h.client.state).to.equal('reconnecting');
+    await rig.heal();
+    await until(() => h.client.state === 'open', {timeout: 10_000, message: 'open after heal'});
+  });
+
   describe('page lifecycle', () => {
     /**
      * A retry far enough away that only the lifecycle event can explain a

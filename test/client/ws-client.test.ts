@@ -450,6 +450,38 @@ describe('WsClient connect timeout', () => {
     expect(h.client.state).to.equal('open');
     expect(h.errors).to.deep.equal([]);
   });
+
+  it('grants a late connect timer one more timeout, which fails on time after exactly that', () => {
+    const h = setup();
+    h.client.connect();
+    h.world.clock.sleep(30_000);
+    h.world.clock.advance(499);
+    expect(h.client.state).to.equal('connecting');
+    h.world.clock.advance(1);
+    expect(kinds(h)).to.deep.equal(['connect-timeout']);
+    expect(h.client.state).to.equal('reconnecting');
+  });
+
+  it('fails an attempt whose connect timers always fire late after two of them, and retries', () => {
+    // A background tab whose timers run once every 30 s, and a handshake that never completes.
+    const h = setup();
+    h.client.connect();
+    let firings = 0;
+    while (!kinds(h).includes('connect-timeout') && firings < 20) {
+      h.world.clock.sleep(30_000);
+      firings++;
+    }
+    expect(kinds(h)).to.deep.equal(['connect-timeout']);
+    expect(firings, 'the late firing, then the one it granted').to.equal(2);
+    expect(h.world.sockets.all[0].closedWith?.code).to.equal(4000);
+    expect(h.client.state).to.equal('reconnecting');
+    h.world.clock.sleep(30_000);
+    expect(h.world.sockets.all, 'the retry dialled').to.have.length(2);
+    h.world.clock.sleep(30_000);
+    expect(kinds(h), 'the new attempt has its own late grace').to.deep.equal(['connect-timeout']);
+    h.world.clock.sleep(30_000);
+    expect(kinds(h)).to.deep.equal(['connect-timeout', 'connect-timeout']);
+  });
 });
 
 describe('WsClient reconnect', () => {
