@@ -63,7 +63,9 @@ window.tab = {
         acceptedAt: [],
         refused: 0,
         arrivals: new Map(),
+        states: [],
       };
+      el.addEventListener('ws-state', ({detail}) => member.states.push(detail.state));
       el.addEventListener('ws-message', ({detail}) => {
         const text = String(detail.data);
         if (text.startsWith('m') && !member.arrivals.has(text)) member.arrivals.set(text, now());
@@ -87,8 +89,12 @@ window.tab = {
     }, ms);
   },
   stopSending: () => clearInterval(sender),
+  /** Element `i` sends `data` once; what `send()` returned. */
+  send: (i, data) => members[i]?.el.send(data) ?? false,
   state: () => members[0]?.el.state,
   states: () => members.map(({el}) => el.state),
+  /** Each element's `ws-state` changes, in order. */
+  stateLogs: () => members.map(({states}) => states),
   leader: () => members.some(({el}) => el.leader),
   status: () => members[0]?.el.shadowRoot?.querySelector('[part=status]')?.textContent ?? '',
   /** What each element sent and had accepted, and when (epoch ms). */
