@@ -325,13 +325,16 @@ export class WsConnection extends ReactiveElement {
     if (share === (old instanceof SharedClient ? old.share : undefined)) return;
     const carried: unknown[] = [];
     const running = old.state !== ConnectionState.idle && old.state !== ConnectionState.closed;
-    this.#client = this.#bind(share === undefined ? new WsClient() : new SharedClient({share}));
+    const next = share === undefined ? new WsClient() : new SharedClient({share});
+    next.configure(this.#options(OPTION_PROPERTIES));
+    // A closed element stays closed, as it was: nothing changed, so nothing is said.
+    if (old.state === ConnectionState.closed) next.close();
+    this.#client = this.#bind(next);
     (old.on.bind(old) as WsClient['on'])(
       'error',
       ({kind, data}) => kind === 'queue-discarded' && carried.push(...(data as unknown[])),
     );
     old.close(1000, 'sharing changed');
-    this.#configure(OPTION_PROPERTIES);
     for (const data of carried) this.#client.send(data);
     if (running) this.#client.connect();
     this.requestUpdate();
@@ -388,9 +391,13 @@ export class WsConnection extends ReactiveElement {
   }
 
   #configure(names: readonly (typeof OPTION_PROPERTIES)[number][]): void {
+    this.#client.configure(this.#options(names));
+  }
+
+  #options(names: readonly (typeof OPTION_PROPERTIES)[number][]): Partial<WsClientOptions> {
     const options: Partial<WsClientOptions> = {};
     for (const name of names) (options as Record<string, unknown>)[name] = this[name];
-    this.#client.configure(options);
+    return options;
   }
 
   #reflectState(): void {

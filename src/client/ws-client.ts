@@ -230,6 +230,15 @@ export class WsClient {
     });
   }
 
+  /**
+   * Checks the connection now, as when the page becomes visible: a
+   * heartbeat probe while open (keeping the deadline of one already
+   * unanswered), an attempt at once while a retry is scheduled.
+   */
+  probe(): void {
+    this.#run(() => this.#active && !this.#suspended && this.#onLifecycle('visible'));
+  }
+
   /** Closes and stops reconnecting; messages still queued are reported by one `queue-discarded` error. */
   close(code = CLOSE_NORMAL, reason = ''): void {
     this.#run(() => {

@@ -18,7 +18,10 @@ import {
   type WsClientEventMap,
 } from '../client/ws-client.js';
 import {defaultShareEnvironment, type ShareEnvironment} from './environment.js';
-import {type Hub, hubFor, type HubMember, type Sent, type Snapshot} from './hub.js';
+import type {Hub} from './hub.js';
+import type {HubMember, Sent} from './member.js';
+import {hubFor} from './registry.js';
+import type {Final, Snapshot} from './wire.js';
 
 export interface SharedClientOptions extends WsClientOptions {
   /**
@@ -61,6 +64,7 @@ export class SharedClient implements HubMember {
   /** The hub, while this client uses the socket (`connect()` was called, and not `close()` or `pause()`). */
   #hub: Hub | undefined;
   #state: ConnectionState = ConnectionState.idle;
+  #attempt = 0;
   #latency: number | undefined;
   #seq = 0;
   #unconfirmed: (Sent & {data: unknown})[] = [];
@@ -80,7 +84,7 @@ export class SharedClient implements HubMember {
     return this.#state;
   }
   get attempt(): number {
-    return this.#hub?.snapshot.attempt ?? 0;
+    return this.#attempt;
   }
   get latency(): number | undefined {
     return this.#hub ? this.#latency : undefined;
@@ -119,9 +123,9 @@ export class SharedClient implements HubMember {
       this.#options = mergeOptions(this.#options, changes, this.#warn);
       const moved = this.#key() !== before;
       if (this.#hub && moved) {
+        // To the new key's socket, as it is.
         this.#deactivate();
         this.#activate();
-        this.#hub!.command('connect');
       } else if (moved && this.#state === ConnectionState.closed && 'url' in changes) {
         this.connect();
       } else {
@@ -130,18 +134,22 @@ export class SharedClient implements HubMember {
     });
   }
 
+  /**
+   * Joins the key's socket and takes it as it is (starting it if it is not
+   * running); on a client that uses it already, retries at once with a
+   * fresh retry budget, for every client that shares it.
+   */
   connect(): void {
     this.#run(() => {
-      this.#activate();
-      this.#hub!.command('connect');
+      if (this.#hub) this.#hub.command('connect');
+      else this.#activate();
     });
   }
 
   /** Drops the shared socket and connects again at once: for every client that shares it. */
   reconnect(): void {
     this.#run(() => {
-      this.#activate();
-      this.#hub!.command('reconnect');
+      if (this.#activate()) this.#hub!.command('reconnect');
     });
   }
 
@@ -201,10 +209,7 @@ export class SharedClient implements HubMember {
   shared(snap: Snapshot, change: Partial<StateChange> = {}): void {
     this.#run(() => {
       if (!this.#hub) return;
-      if (snap.state === ConnectionState.closed) {
-        this.#enterClosed(change);
-        return;
-      }
+      this.#attempt = snap.attempt;
       this.#setState(snap.state, change);
       if (snap.latency !== this.#latency) {
         this.#latency = snap.latency;
@@ -222,6 +227,14 @@ export class SharedClient implements HubMember {
       const result = fromPayload(data, this.#options.json);
       if ('data' in result) this.#events.emit('message', result);
       else this.#error('parse-error', result.problem, data, result.error);
+    });
+  }
+
+  ended({code, reason, attempt}: Final): void {
+    this.#run(() => {
+      if (!this.#hub) return;
+      this.#attempt = attempt;
+      this.#enterClosed(code === undefined ? {} : {code, reason: reason ?? ''});
     });
   }
 
@@ -243,10 +256,23 @@ export class SharedClient implements HubMember {
     return this.#share ? `name ${this.#share}` : `url ${target} ${protocolList(protocols).join(',')}`;
   }
 
-  #activate(): void {
-    if (this.#hub) return;
+  /** Joins the key's socket; false, with an error, when there is no key to join. */
+  #activate(): boolean {
+    if (this.#hub) return true;
+    const {url, urlProvider} = this.#options;
+    if (!this.#share && url === undefined && urlProvider) {
+      // Every such client would have the same key, whatever endpoint its provider gives.
+      this.#error(
+        'invalid-url',
+        'a shared client with a urlProvider and no url needs a share name (shared="feed"), ' +
+          'so that clients of different endpoints do not share one socket',
+      );
+      this.#setState(ConnectionState.idle);
+      return false;
+    }
     this.#hub = hubFor(this.#key(), this.#env, this.#shareEnv);
     this.#hub.join(this);
+    return true;
   }
 
   #deactivate(code?: number, reason?: string): void {

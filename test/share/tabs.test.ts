@@ -209,8 +209,9 @@ describe('shared across tabs', () => {
     await allOpen(holder.members);
     for (const tab of others) {
       inStep(tab);
-      // And a clock that tells them nothing, so that both may take the same term.
-      tab.win.Date.now = () => 0;
+      // And a clock that stands still, so that both may take the same term.
+      const now = Date.now();
+      tab.win.Date.now = () => now;
       tab.add(rig.url, {timeout: '1000'});
     }
     await allOpen(others.flatMap((tab) => tab.members));

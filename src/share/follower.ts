@@ -1,0 +1,252 @@
+import type {Environment, TimerHandle} from '../client/environment.js';
+import {LATE_TIMER_SLACK} from '../client/heartbeat.js';
+import {ConnectionState} from '../client/ws-client.js';
+import type {HubMember, Sent} from './member.js';
+import {PROBE_SPREAD, probeAfter} from './timing.js';
+import type {Command, Final, FollowerMessage, HolderMessage, Payload, Snapshot} from './wire.js';
+
+/** What a follower needs from its hub. */
+export interface FollowerHost {
+  readonly tab: string;
+  members(): readonly HubMember[];
+  post(message: FollowerMessage): void;
+  /** The holder did not answer: take its lock. */
+  takeOver(): void;
+  /** Whether any tab holds the key's lock (false: this tab is in line for it, and will get it). */
+  lockHeld(): Promise<boolean>;
+}
+
+/** Between holders: the socket is being taken over. */
+export function handingOver(snapshot: Snapshot): Snapshot {
+  return {...snapshot, state: ConnectionState.connecting, latency: undefined, nextRetryAt: undefined};
+}
+
+/**
+ * A tab that relays through the holder: it tells the holder its members and
+ * their `openMessages`, sends what they send (again, until the holder has
+ * taken it), hands them what the holder hears, and watches that the holder
+ * answers.
+ */
+export class Follower {
+  readonly #host: FollowerHost;
+  readonly #env: Environment;
+  #stopped = false;
+  /** The holder followed, by its term (0: none heard of yet). */
+  #term = 0;
+  #snap: Snapshot;
+  /** Final closes of this term already heard of. */
+  #finals = 0;
+  /** Per member: the highest number the holder has taken. */
+  readonly #taken = new Map<number, number>();
+  /** Per member: the `openMessages` last told to this holder. */
+  readonly #told = new Map<number, unknown[]>();
+
+  #timer: TimerHandle | undefined;
+  /** When the holder was last heard from. */
+  #heard: number;
+  /** The probe waiting for an answer: when it went out, and whether it is already the second. */
+  #probe: {sentAt: number; dueAt: number; again: boolean} | undefined;
+
+  constructor(host: FollowerHost, env: Environment, snapshot: Snapshot) {
+    this.#host = host;
+    this.#env = env;
+    this.#snap = handingOver(snapshot);
+    this.#heard = env.now();
+    // Who holds the socket? Its answer introduces it.
+    this.#sendProbe(false);
+  }
+
+  get snapshot(): Snapshot {
+    return this.#snap;
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    this.#env.clearTimeout(this.#timer);
+  }
+
+  // This page's members.
+
+  joined(member: HubMember): void {
+    if (!this.#term) return;
+    this.#tell(member, true);
+    for (const sent of member.unconfirmed()) this.#sendToHolder(member, sent);
+  }
+
+  left(member: HubMember): void {
+    this.#told.delete(member.id);
+    this.#taken.delete(member.id);
+    this.#host.post({k: 'drop', tab: this.#host.tab, member: member.id});
+  }
+
+  submit(member: HubMember, sent: Sent): void {
+    this.#sendToHolder(member, sent);
+  }
+
+  /** A member's `openMessages` may have changed: the holder keeps everyone's. */
+  reconfigured(): void {
+    if (!this.#term) return;
+    for (const member of this.#host.members()) this.#tell(member, false);
+  }
+
+  command(op: Command): void {
+    this.#host.post({k: 'cmd', tab: this.#host.tab, op});
+  }
+
+  /** The page woke, came back or found the network: probe the socket, through the holder, and the holder. */
+  wake(): void {
+    this.command('probe');
+    if (!this.#probe) this.#sendProbe(false);
+  }
+
+  // The holder.
+
+  receive(message: HolderMessage): void {
+    if (message.term < this.#term) return;
+    if (message.term > this.#term) {
+      // A new holder makes itself known by its beat or a state change.
+      if (message.k !== 'beat' && message.k !== 'state') return;
+      this.#term = message.term;
+      this.#finals = message.finals;
+      this.#taken.clear();
+      this.#told.clear();
+      this.#introduce();
+    }
+    this.#heard = this.#env.now();
+    this.#answered();
+    switch (message.k) {
+      case 'beat':
+      case 'state':
+        if (message.finals > this.#finals) this.#ended(message.finals, message.final);
+        this.#snap = message.snap;
+        this.#publish(message.k === 'state' ? message.change : undefined);
+        if (message.k === 'beat') this.#offerAgain();
+        break;
+      case 'msg':
+        for (const member of this.#host.members()) member.received(message.data);
+        break;
+      case 'err':
+        for (const member of this.#host.members())
+          member.failed({kind: message.kind, message: message.message});
+        break;
+      case 'ack': {
+        if (message.to !== this.#host.tab) break;
+        const member = this.#host.members().find(({id}) => id === message.member);
+        if (!member) break;
+        this.#taken.set(member.id, Math.max(message.taken, this.#taken.get(member.id) ?? 0));
+        member.confirmed(message.written);
+        break;
+      }
+      case 'again':
+        if (message.to === this.#host.tab) this.#introduce();
+        break;
+      case 'bye':
+        this.#snap = handingOver(this.#snap);
+        this.#publish();
+        break;
+    }
+  }
+
+  /** The members' view of the socket: after a final close, the ones still here wait for it to start again. */
+  #publish(change?: Partial<HolderMessage & {k: 'state'}>['change']): void {
+    const snap = this.#snap.state === ConnectionState.closed ? handingOver(this.#snap) : this.#snap;
+    for (const member of this.#host.members()) member.shared(snap, change);
+  }
+
+  /** The socket closed for good: every member here hears it, even one that missed the message. */
+  #ended(finals: number, final: Final = {attempt: this.#snap.attempt}): void {
+    this.#finals = finals;
+    this.#host.post({k: 'seen', tab: this.#host.tab, term: this.#term, finals});
+    for (const member of this.#host.members()) member.ended(final);
+  }
+
+  /** Tells a new holder, or one that asks, every member and sends again what it has not taken. */
+  #introduce(): void {
+    this.#told.clear();
+    for (const member of this.#host.members()) {
+      this.#tell(member, true);
+      for (const sent of member.unconfirmed()) this.#sendToHolder(member, sent);
+    }
+  }
+
+  /**
+   * On the holder's beat, sends again what it has not taken: a message it
+   * dropped (a paused page's channel drops what comes meanwhile) arrives
+   * within a beat of the holder running again, without waiting for a later send.
+   */
+  #offerAgain(): void {
+    for (const member of this.#host.members()) {
+      const taken = this.#taken.get(member.id) ?? 0;
+      for (const sent of member.unconfirmed()) if (sent.seq > taken) this.#sendToHolder(member, sent);
+    }
+  }
+
+  #tell(member: HubMember, always: boolean): void {
+    const open = member.openPayloads();
+    const told = this.#told.get(member.id);
+    if (!always && told && sameMessages(told, open)) return;
+    this.#told.set(member.id, open);
+    this.#host.post({k: 'join', tab: this.#host.tab, member: member.id, open: open as Payload[]});
+  }
+
+  /** With the first it still waits for (`low`), so that the holder can tell a message that went missing. */
+  #sendToHolder(member: HubMember, {seq, payload}: Sent): void {
+    if (!this.#term) return;
+    const low = member.unconfirmed()[0]?.seq ?? seq;
+    this.#host.post({
+      k: 'send',
+      tab: this.#host.tab,
+      to: this.#term,
+      member: member.id,
+      seq,
+      low,
+      payload: payload as Payload,
+    });
+  }
+
+  // Watching the holder: by its answers, never by this tab's own sense of time.
+
+  #arm(ms: number, next: () => void): void {
+    this.#env.clearTimeout(this.#timer);
+    this.#timer = this.#env.setTimeout(() => !this.#stopped && next(), Math.max(0, ms));
+  }
+
+  /** Silence as long as a missed beat: ask. */
+  #watch(): void {
+    const wait = probeAfter(this.#snap.timeout) - (this.#env.now() - this.#heard);
+    if (wait > 0) this.#arm(wait, () => this.#watch());
+    else this.#sendProbe(false);
+  }
+
+  #sendProbe(again: boolean): void {
+    const sentAt = this.#env.now();
+    const wait = this.#snap.timeout + this.#env.random() * PROBE_SPREAD;
+    this.#probe = {sentAt, dueAt: sentAt + wait, again};
+    this.#host.post({k: 'probe', tab: this.#host.tab});
+    this.#arm(wait, () => this.#deadline());
+  }
+
+  #answered(): void {
+    if (!this.#probe) return;
+    this.#probe = undefined;
+    this.#watch();
+  }
+
+  #deadline(): void {
+    const probe = this.#probe;
+    if (!probe) return this.#watch();
+    // A late timer cannot tell whose silence it measured: ask once more.
+    if (this.#env.now() - probe.dueAt > LATE_TIMER_SLACK && !probe.again) return this.#sendProbe(true);
+    void this.#host.lockHeld().then((held) => {
+      if (this.#stopped || this.#probe !== probe) return;
+      // Held by a holder that did not answer: take it. Free: this tab is in line for it.
+      if (held) this.#host.takeOver();
+      else this.#sendProbe(probe.again);
+    });
+  }
+}
+
+/** Equal as far as the holder is concerned: the same payloads, in order. */
+function sameMessages(a: readonly unknown[], b: readonly unknown[]): boolean {
+  return a.length === b.length && a.every((item, i) => item === b[i]);
+}

@@ -1,0 +1,365 @@
+import type {Environment, TimerHandle} from '../client/environment.js';
+import type {ResolvedOptions} from '../client/options.js';
+import {ConnectionState, type ErrorKind, type StateChange, WsClient} from '../client/ws-client.js';
+import type {HubMember, Sent} from './member.js';
+import {beatInterval, TAKEOVER_SETTLE} from './timing.js';
+import type {Final, FollowerMessage, HolderMessage, Payload, Snapshot} from './wire.js';
+
+/** What the holder needs from its hub: the page's members, the channel, and what the tabs say. */
+export interface HolderHost {
+  readonly tab: string;
+  /** This page's members, in the order they came. */
+  members(): readonly HubMember[];
+  /** Posts to the other tabs; absent when the socket is shared within the page only. */
+  readonly post: ((message: HolderMessage) => void) | undefined;
+  /** Of these tabs, those still taking part (their presence lock is held). */
+  present(tabs: string[]): Promise<Set<string>>;
+  /** Every tab that took part has heard of the final close: the holder may go. */
+  finalHeard(): void;
+}
+
+type Sender = {tab: string; member: number};
+/** A holder's message before it is signed with the term and the tab. */
+type Unsigned<T> = T extends unknown ? Omit<T, 'term' | 'from'> : never;
+/** A message waiting in the holder for the socket: whose it is, and its number. */
+type Outgoing = Sent & Sender;
+type RemoteMember = Sender & {open: Payload[]};
+
+/** Errors about the holder's own writes, which it handles itself. */
+const OWN_ERRORS: readonly ErrorKind[] = ['queue-overflow', 'send-failed', 'queue-discarded', 'parse-error'];
+
+const idOf = (tab: string, member: number) => `${tab}:${member}`;
+
+/**
+ * The tab that runs the key's socket: a `WsClient`, the outbox of what every
+ * member in every tab sent (taken once and in each sender's order, and
+ * confirmed once written), everyone's `openMessages`, the beat that tells
+ * the followers how the socket is, and the record of a final close.
+ */
+export class Holder {
+  readonly term: number;
+  readonly #host: HolderHost;
+  readonly #env: Environment;
+  readonly #engine: WsClient;
+  #stopped = false;
+  /** Between taking a silent holder's lock and opening (see TAKEOVER_SETTLE). */
+  #settling = false;
+  #beat: TimerHandle | undefined;
+
+  #outbox: Outgoing[] = [];
+  /** Per sender: the highest number taken into the outbox, and the highest written. */
+  readonly #taken = new Map<string, number>();
+  readonly #written = new Map<string, number>();
+  /** Senders whose acknowledgement changed in the current operation. */
+  readonly #dirty = new Map<string, Sender>();
+  /** Tabs asked to send again, until their next message in order. */
+  readonly #asked = new Set<string>();
+  /** Other tabs' members, with their `openMessages`. */
+  readonly #remote = new Map<string, RemoteMember>();
+  /** Members (of any tab) whose `openMessages` went out on the current open. */
+  readonly #opened = new Set<string>();
+
+  /** Final closes in this term, the last one's cause, and the tabs yet to hear of it. */
+  #finals = 0;
+  #final: Final | undefined;
+  readonly #unheard = new Set<string>();
+
+  constructor(host: HolderHost, env: Environment, term: number, stolen: boolean) {
+    this.#host = host;
+    this.#env = env;
+    this.term = term;
+    const engine = new WsClient(socketOptions(host.members()[0]!), env);
+    this.#engine = engine;
+    engine.on('state', (change) => this.#live() && this.#onState(change));
+    engine.on('message', ({data}) => {
+      if (!this.#live()) return;
+      this.#post({k: 'msg', data: data as Payload});
+      for (const member of host.members()) member.received(data);
+    });
+    engine.on('error', (detail) => {
+      if (!this.#live() || OWN_ERRORS.includes(detail.kind)) return;
+      this.#post({k: 'err', kind: detail.kind, message: detail.message});
+      for (const member of host.members()) member.failed(detail);
+    });
+    engine.on('latency', () => this.#live() && this.#announce());
+    for (const member of host.members()) for (const sent of member.unconfirmed()) this.#take(host.tab, member.id, sent);
+    this.#announce();
+    this.#scheduleBeat();
+    if (!stolen) {
+      engine.connect();
+      return;
+    }
+    // Two followers that took the lock from a silent holder at the same
+    // moment each hold it in turn: the first learns it lost the lock within
+    // a few ms, so it waits a little before it opens, and only one socket does.
+    this.#settling = true;
+    env.setTimeout(() => {
+      this.#settling = false;
+      if (this.#live()) engine.connect();
+    }, TAKEOVER_SETTLE);
+  }
+
+  get snapshot(): Snapshot {
+    const engine = this.#engine;
+    const state = this.#settling ? ConnectionState.connecting : engine.state;
+    return {
+      state,
+      attempt: engine.attempt,
+      latency: engine.latency,
+      nextRetryAt: engine.nextRetryAt,
+      timeout: engine.options.timeout,
+    };
+  }
+
+  /** A final close that some tab has not heard of yet: the holder stays until it has. */
+  get awaitingFinal(): boolean {
+    return this.#unheard.size > 0;
+  }
+
+  // This page's members.
+
+  joined(member: HubMember): void {
+    const engine = this.#engine;
+    if (engine.state === ConnectionState.open) this.#writeOpen(idOf(this.#host.tab, member.id), member.openPayloads());
+    for (const sent of member.unconfirmed()) this.#take(this.#host.tab, member.id, sent);
+    // A member that joins takes the socket as it is; only one that finds it stopped starts it.
+    if (engine.state === ConnectionState.idle || engine.state === ConnectionState.closed) engine.connect();
+  }
+
+  left(member: HubMember): void {
+    this.#forget(this.#host.tab, member.id);
+    const first = this.#host.members()[0];
+    if (first) this.#engine.configure(socketOptions(first));
+  }
+
+  submit(member: HubMember, sent: Sent): void {
+    this.#take(this.#host.tab, member.id, sent);
+  }
+
+  /** The first member's options are the socket's. */
+  reconfigured(): void {
+    const first = this.#host.members()[0];
+    if (first) this.#engine.configure(socketOptions(first));
+  }
+
+  command(op: 'connect' | 'reconnect' | 'probe'): void {
+    this.#engine[op]();
+  }
+
+  /** Closes the socket for good; with `bye`, tells the followers that the socket moves. */
+  stop(bye = false, code?: number, reason = 'handover'): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#env.clearTimeout(this.#beat);
+    if (bye) this.#post({k: 'bye'});
+    this.#engine.close(code, reason);
+  }
+
+  // The followers.
+
+  receive(message: FollowerMessage): void {
+    const {tab} = message;
+    switch (message.k) {
+      case 'probe':
+        this.#postBeat();
+        break;
+      case 'join': {
+        const id = idOf(tab, message.member);
+        this.#remote.set(id, {tab, member: message.member, open: message.open});
+        if (this.#engine.state === ConnectionState.open) this.#writeOpen(id, message.open);
+        break;
+      }
+      case 'send':
+        if (message.to !== this.term) break;
+        // Its `openMessages` go first: a member the holder has not heard join is asked to again.
+        if (this.#remote.has(idOf(tab, message.member))) this.#take(tab, message.member, message, message.low);
+        else this.#askAgain(tab);
+        break;
+      case 'drop':
+        this.#forget(tab, message.member);
+        if (message.member === undefined) this.#heard(tab);
+        break;
+      case 'cmd':
+        // Only from a tab taking part.
+        if (this.#tabs().has(tab)) this.command(message.op);
+        break;
+      case 'seen':
+        if (message.term === this.term && message.finals === this.#finals) this.#heard(tab);
+        break;
+    }
+  }
+
+  #live(): boolean {
+    return !this.#stopped;
+  }
+
+  #onState(change: StateChange): void {
+    if (change.state === ConnectionState.open) {
+      // Everyone's subscriptions first, then what waited, before anyone hears of the open.
+      this.#opened.clear();
+      for (const member of this.#host.members())
+        this.#writeOpen(idOf(this.#host.tab, member.id), member.openPayloads());
+      for (const [id, {open}] of this.#remote) this.#writeOpen(id, open);
+      this.#flush();
+    }
+    if (change.state === ConnectionState.closed) {
+      // A stop code or exhausted retries: final for every tab, including
+      // one that misses this message. It is recorded in every beat, and
+      // the holder stays until each tab that took part has heard of it.
+      this.#finals++;
+      this.#final = {attempt: change.attempt};
+      if (change.code !== undefined) Object.assign(this.#final, {code: change.code, reason: change.reason ?? ''});
+      for (const tab of this.#tabs()) this.#unheard.add(tab);
+      this.#remote.clear();
+      this.#outbox = this.#outbox.filter((item) => item.tab === this.#host.tab);
+    }
+    const snap = this.snapshot;
+    this.#post({k: 'state', snap, finals: this.#finals, ...this.#finalField(), change});
+    if (change.state !== ConnectionState.closed) {
+      for (const member of this.#host.members()) member.shared(snap, change);
+      return;
+    }
+    const final = this.#final!;
+    for (const member of this.#host.members()) member.ended(final);
+    if (!this.#unheard.size) this.#host.finalHeard();
+  }
+
+  #finalField(): {final?: Final} {
+    return this.#final ? {final: this.#final} : {};
+  }
+
+  #announce(): void {
+    const snap = this.snapshot;
+    this.#postBeat();
+    for (const member of this.#host.members()) member.shared(snap);
+  }
+
+  #postBeat(): void {
+    this.#post({k: 'beat', snap: this.snapshot, finals: this.#finals, ...this.#finalField()});
+  }
+
+  /** The holder speaks at least every beat, so that silence means it is gone or hung. */
+  #scheduleBeat(): void {
+    if (!this.#host.post) return;
+    this.#beat = this.#env.setTimeout(() => {
+      if (!this.#live()) return;
+      this.#postBeat();
+      this.#checkPresence();
+      this.#scheduleBeat();
+    }, beatInterval(this.#engine.options.timeout));
+  }
+
+  /** Forgets tabs that went without a word (killed, crashed): their subscriptions and what they sent. */
+  #checkPresence(): void {
+    const tabs = [...new Set([...this.#tabs(), ...this.#unheard])];
+    if (!tabs.length) return;
+    void this.#host.present(tabs).then((present) => {
+      if (!this.#live()) return;
+      for (const tab of tabs) {
+        if (present.has(tab)) continue;
+        this.#forget(tab);
+        this.#heard(tab);
+      }
+    });
+  }
+
+  #heard(tab: string): void {
+    if (!this.#unheard.delete(tab) || this.#unheard.size) return;
+    this.#host.finalHeard();
+  }
+
+  /** Tabs with members taking part. */
+  #tabs(): Set<string> {
+    return new Set([...this.#remote.values()].map(({tab}) => tab));
+  }
+
+  #askAgain(tab: string): void {
+    if (this.#asked.has(tab)) return;
+    this.#asked.add(tab);
+    this.#post({k: 'again', to: tab});
+  }
+
+  /**
+   * Takes a message into the outbox, once and in its sender's order, and
+   * writes what it can. One that skips a message this page never got (a
+   * BroadcastChannel drops what comes while its page is paused) is not
+   * taken: the sender is asked to send again what waits.
+   */
+  #take(tab: string, member: number, {seq, payload}: Sent, low = seq): void {
+    const id = idOf(tab, member);
+    const taken = this.#taken.get(id) ?? 0;
+    const next = Math.max(taken, low - 1) + 1;
+    if (seq < next) {
+      // Had already: tell the sender again, so that it stops offering it.
+      this.#dirty.set(id, {tab, member});
+    } else if (seq === next) {
+      this.#asked.delete(tab);
+      this.#taken.set(id, seq);
+      this.#outbox.push({tab, member, seq, payload});
+      this.#dirty.set(id, {tab, member});
+      this.#flush();
+    } else {
+      this.#askAgain(tab);
+    }
+    this.#acknowledge();
+  }
+
+  /** Drops what waits from a member, or a whole tab, that left. */
+  #forget(tab: string, member?: number): void {
+    const ours = (id: string) => (member === undefined ? id.startsWith(`${tab}:`) : id === idOf(tab, member));
+    this.#outbox = this.#outbox.filter((item) => !ours(idOf(item.tab, item.member)));
+    for (const ids of [this.#remote, this.#taken, this.#written]) {
+      for (const id of ids.keys()) if (ours(id)) ids.delete(id);
+    }
+    for (const id of this.#opened) if (ours(id)) this.#opened.delete(id);
+  }
+
+  #flush(): void {
+    while (this.#outbox.length && this.#write(this.#outbox[0]!.payload)) {
+      const {tab, member, seq} = this.#outbox.shift()!;
+      const id = idOf(tab, member);
+      this.#written.set(id, Math.max(seq, this.#written.get(id) ?? 0));
+      this.#dirty.set(id, {tab, member});
+    }
+    this.#acknowledge();
+  }
+
+  /** One acknowledgement per sender whose numbers moved: confirmed at once in this page, posted to another. */
+  #acknowledge(): void {
+    for (const [id, {tab, member}] of this.#dirty) {
+      const written = this.#written.get(id) ?? 0;
+      if (tab === this.#host.tab) {
+        this.#host.members().find((m) => m.id === member)?.confirmed(written);
+      } else {
+        this.#post({k: 'ack', to: tab, member, taken: this.#taken.get(id) ?? 0, written});
+      }
+    }
+    this.#dirty.clear();
+  }
+
+  #writeOpen(id: string, open: readonly unknown[]): void {
+    if (this.#opened.has(id)) return;
+    this.#opened.add(id);
+    for (const payload of open) this.#write(payload);
+  }
+
+  /** True when written to the open socket. */
+  #write(payload: unknown): boolean {
+    const engine = this.#engine;
+    return engine.state === ConnectionState.open && engine.send(payload);
+  }
+
+  #post(message: Unsigned<HolderMessage>): void {
+    this.#host.post?.({...message, term: this.term, from: this.#host.tab} as HolderMessage);
+  }
+}
+
+/**
+ * The socket's options: the first member's, with the parts each member
+ * keeps to itself taken out. Raw frames come in (each member parses and
+ * converts them its own way); nothing queues inside: the holder keeps what
+ * waits, and writes only to an open socket.
+ */
+function socketOptions(first: HubMember): Partial<ResolvedOptions> {
+  return {...first.options, json: false, binaryType: 'arraybuffer', queueLimit: 0, openMessages: []};
+}
