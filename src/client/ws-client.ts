@@ -17,7 +17,8 @@ import {
   warnOnce,
   type WsClientOptions,
 } from './options.js';
-import {describe, fromPayload, toPayload} from './payload.js';
+import {errorDetail, Outgoing} from './outgoing.js';
+import {describe, fromPayload} from './payload.js';
 import {redactUrl, resolveSocketUrl} from './url.js';
 
 export const ConnectionState = {
@@ -123,7 +124,7 @@ export class WsClient {
   /** The page said `offline` and has not said `online` since. */
   #offlineSignalled = false;
   #unwatch: (() => void) | undefined;
-  #queue: Queued[] = [];
+  readonly #queue = new Outgoing<Queued>((detail) => this.#reportError(detail));
   readonly #warn = warnOnce();
 
   readonly #timers = new Map<TimerName, TimerHandle>();
@@ -267,31 +268,14 @@ export class WsClient {
    */
   send(data: unknown): boolean {
     return this.#run(() => {
-      if (this.#state === ConnectionState.closed) {
-        this.#emitError(
-          'send-failed',
-          'the connection is closed: call connect() before sending',
-          undefined,
-          data,
-        );
-        return false;
-      }
-      const payload = this.#serialize(data);
-      if (payload === undefined) return false;
       // A socket the server has begun to close (CLOSING, no event yet) would drop it.
-      if (this.#state === ConnectionState.open && this.#socket?.readyState === SOCKET_OPEN) {
-        return this.#transmit(payload, data);
-      }
-      if (this.#queue.length >= this.#options.queueLimit) {
-        this.#emitError(
-          'queue-overflow',
-          `the queue holds ${this.#options.queueLimit} messages already`,
-          undefined,
-          data,
-        );
-        return false;
-      }
-      this.#queue.push({data, payload});
+      const direct = this.#state === ConnectionState.open && this.#socket?.readyState === SOCKET_OPEN;
+      const {json, queueLimit} = this.#options;
+      const closed = this.#state === ConnectionState.closed;
+      const payload = this.#queue.admit(data, {closed, json, queueLimit, direct});
+      if (payload === undefined) return false;
+      if (direct) return this.#transmit(payload, data);
+      this.#queue.add({data, payload});
       return true;
     });
   }
@@ -425,10 +409,10 @@ export class WsClient {
     // Renewed subscriptions first, then what waited, before any listener
     // hears of the open, so that nothing sent from a listener overtakes them.
     for (const message of this.#options.openMessages) {
-      const payload = this.#serialize(message);
+      const payload = this.#queue.serialize(message, this.#options.json);
       if (payload !== undefined) this.#transmit(payload, message);
     }
-    for (const {data, payload} of this.#queue.splice(0)) this.#transmit(payload, data);
+    for (const {data, payload} of this.#queue.take()) this.#transmit(payload, data);
     this.#setTimer('stable', this.#options.stableAfter, () => (this.#attempt = 0));
   }
 
@@ -510,16 +494,7 @@ export class WsClient {
   #enterClosed(cause: Cause): void {
     this.#deactivate();
     this.#halt(cause.reason ?? '', cause.code ?? CLOSE_NORMAL);
-    if (this.#queue.length) {
-      const discarded = this.#queue.map(({data}) => data);
-      this.#queue = [];
-      this.#emitError(
-        'queue-discarded',
-        `${discarded.length} queued messages were not sent`,
-        undefined,
-        discarded,
-      );
-    }
+    this.#queue.discard();
     this.#setState(ConnectionState.closed, cause);
   }
 
@@ -587,13 +562,6 @@ export class WsClient {
     return true;
   }
 
-  #serialize(data: unknown): unknown {
-    const result = toPayload(data, this.#options.json);
-    if ('payload' in result) return result.payload;
-    this.#emitError('send-failed', result.problem, result.error, data);
-    return undefined;
-  }
-
   /**
    * Forgets the current socket without closing it (it closed by itself), and
    * its heartbeat. Its handlers stay: they check identity and ignore a socket
@@ -650,10 +618,11 @@ export class WsClient {
   }
 
   #emitError(kind: ErrorKind, message: string, error?: unknown, data?: unknown): void {
-    const detail: ErrorDetail = {kind, message};
-    if (error !== undefined) detail.error = error;
-    if (data !== undefined) detail.data = data;
-    this.#log(`${kind}: ${message}`);
+    this.#reportError(errorDetail(kind, message, {error, data}));
+  }
+
+  #reportError(detail: ErrorDetail): void {
+    this.#log(`${detail.kind}: ${detail.message}`);
     this.#emit('error', detail);
   }
 

@@ -8,7 +8,8 @@ import {
   warnOnce,
   type WsClientOptions,
 } from '../client/options.js';
-import {fromPayload, toPayload} from '../client/payload.js';
+import {errorDetail, Outgoing} from '../client/outgoing.js';
+import {fromPayload} from '../client/payload.js';
 import {resolveSocketUrl} from '../client/url.js';
 import {
   ConnectionState,
@@ -67,7 +68,9 @@ export class SharedClient implements HubMember {
   #attempt = 0;
   #latency: number | undefined;
   #seq = 0;
-  #unconfirmed: (Sent & {data: unknown})[] = [];
+  readonly #unconfirmed = new Outgoing<Sent & {data: unknown}>((detail) =>
+    this.#events.emit('error', detail),
+  );
   readonly #warn = warnOnce();
 
   constructor(
@@ -172,19 +175,14 @@ export class SharedClient implements HubMember {
 
   send(data: unknown): boolean {
     return this.#run(() => {
-      if (this.#state === ConnectionState.closed) {
-        this.#error('send-failed', 'the connection is closed: call connect() before sending', data);
-        return false;
-      }
-      const payload = this.#serialize(data);
+      const {json, queueLimit} = this.#options;
+      const closed = this.#state === ConnectionState.closed;
+      // While open, what waits for the holder's confirmation is on its way, not queued.
+      const direct = this.#state === ConnectionState.open;
+      const payload = this.#unconfirmed.admit(data, {closed, json, queueLimit, direct});
       if (payload === undefined) return false;
-      const {queueLimit} = this.#options;
-      if (this.#state !== ConnectionState.open && this.#unconfirmed.length >= queueLimit) {
-        this.#error('queue-overflow', `the queue holds ${queueLimit} messages already`, data);
-        return false;
-      }
       const sent = {seq: ++this.#seq, payload, data};
-      this.#unconfirmed.push(sent);
+      this.#unconfirmed.add(sent);
       this.#hub?.submit(this, sent);
       return true;
     });
@@ -194,16 +192,18 @@ export class SharedClient implements HubMember {
 
   openPayloads(): unknown[] {
     return this.#run(() =>
-      this.#options.openMessages.map((message) => this.#serialize(message)).filter((p) => p !== undefined),
+      this.#options.openMessages
+        .map((message) => this.#unconfirmed.serialize(message, this.#options.json))
+        .filter((payload) => payload !== undefined),
     );
   }
 
   unconfirmed(): readonly Sent[] {
-    return this.#unconfirmed;
+    return this.#unconfirmed.items;
   }
 
   confirmed(seq: number): void {
-    while (this.#unconfirmed.length && this.#unconfirmed[0]!.seq <= seq) this.#unconfirmed.shift();
+    this.#unconfirmed.dropWhile((sent) => sent.seq <= seq);
   }
 
   shared(snap: Snapshot, change: Partial<StateChange> = {}): void {
@@ -284,11 +284,7 @@ export class SharedClient implements HubMember {
 
   #enterClosed(cause: Partial<StateChange>): void {
     this.#deactivate(cause.code, cause.reason);
-    if (this.#unconfirmed.length) {
-      const discarded = this.#unconfirmed.map(({data}) => data);
-      this.#unconfirmed = [];
-      this.#error('queue-discarded', `${discarded.length} queued messages were not sent`, discarded);
-    }
+    this.#unconfirmed.discard();
     this.#setState(ConnectionState.closed, cause);
   }
 
@@ -302,17 +298,7 @@ export class SharedClient implements HubMember {
     this.#events.emit('state', detail);
   }
 
-  #serialize(data: unknown): unknown {
-    const result = toPayload(data, this.#options.json);
-    if ('payload' in result) return result.payload;
-    this.#error('send-failed', result.problem, data, result.error);
-    return undefined;
-  }
-
   #error(kind: ErrorKind, message: string, data?: unknown, error?: unknown): void {
-    const detail: ErrorDetail = {kind, message};
-    if (error !== undefined) detail.error = error;
-    if (data !== undefined) detail.data = data;
-    this.#events.emit('error', detail);
+    this.#events.emit('error', errorDetail(kind, message, {error, data}));
   }
 }
