@@ -38,6 +38,8 @@ export class Follower {
   #finals = 0;
   /** Per member: the highest number the holder has taken. */
   readonly #taken = new Map<number, number>();
+  /** The page woke before this tab knew the holder: it probes the socket once introduced. */
+  #woken = false;
   /** Per member: the `openMessages` last told to this holder. */
   readonly #told = new Map<number, unknown[]>();
 
@@ -95,7 +97,9 @@ export class Follower {
 
   /** The page woke, came back or found the network: probe the socket, through the holder, and the holder. */
   wake(): void {
-    this.command('probe');
+    // A holder takes commands only from tabs it knows: until this one has introduced itself, it waits.
+    if (this.#term) this.command('probe');
+    else this.#woken = true;
     if (!this.#probe) this.#sendProbe(false);
   }
 
@@ -167,6 +171,8 @@ export class Follower {
       this.#tell(member, true);
       for (const sent of member.unconfirmed()) this.#sendToHolder(member, sent);
     }
+    if (this.#woken) this.command('probe');
+    this.#woken = false;
   }
 
   /**

@@ -82,7 +82,8 @@ export class Holder {
       for (const member of host.members()) member.failed(detail);
     });
     engine.on('latency', () => this.#live() && this.#announce());
-    for (const member of host.members()) for (const sent of member.unconfirmed()) this.#take(host.tab, member.id, sent);
+    for (const member of host.members())
+      for (const sent of member.unconfirmed()) this.#take(host.tab, member.id, sent);
     this.#announce();
     this.#scheduleBeat();
     if (!stolen) {
@@ -120,7 +121,8 @@ export class Holder {
 
   joined(member: HubMember): void {
     const engine = this.#engine;
-    if (engine.state === ConnectionState.open) this.#writeOpen(idOf(this.#host.tab, member.id), member.openPayloads());
+    if (engine.state === ConnectionState.open)
+      this.#writeOpen(idOf(this.#host.tab, member.id), member.openPayloads());
     for (const sent of member.unconfirmed()) this.#take(this.#host.tab, member.id, sent);
     // A member that joins takes the socket as it is; only one that finds it stopped starts it.
     if (engine.state === ConnectionState.idle || engine.state === ConnectionState.closed) engine.connect();
@@ -172,7 +174,8 @@ export class Holder {
       case 'send':
         if (message.to !== this.term) break;
         // Its `openMessages` go first: a member the holder has not heard join is asked to again.
-        if (this.#remote.has(idOf(tab, message.member))) this.#take(tab, message.member, message, message.low);
+        if (this.#remote.has(idOf(tab, message.member)))
+          this.#take(tab, message.member, message, message.low);
         else this.#askAgain(tab);
         break;
       case 'drop':
@@ -208,7 +211,8 @@ export class Holder {
       // the holder stays until each tab that took part has heard of it.
       this.#finals++;
       this.#final = {attempt: change.attempt};
-      if (change.code !== undefined) Object.assign(this.#final, {code: change.code, reason: change.reason ?? ''});
+      if (change.code !== undefined)
+        Object.assign(this.#final, {code: change.code, reason: change.reason ?? ''});
       for (const tab of this.#tabs()) this.#unheard.add(tab);
       this.#remote.clear();
       this.#outbox = this.#outbox.filter((item) => item.tab === this.#host.tab);
@@ -329,7 +333,10 @@ export class Holder {
     for (const [id, {tab, member}] of this.#dirty) {
       const written = this.#written.get(id) ?? 0;
       if (tab === this.#host.tab) {
-        this.#host.members().find((m) => m.id === member)?.confirmed(written);
+        this.#host
+          .members()
+          .find((m) => m.id === member)
+          ?.confirmed(written);
       } else {
         this.#post({k: 'ack', to: tab, member, taken: this.#taken.get(id) ?? 0, written});
       }

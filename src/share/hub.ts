@@ -4,7 +4,15 @@ import type {ChannelLike, ShareEnvironment} from './environment.js';
 import {Follower, handingOver} from './follower.js';
 import {Holder} from './holder.js';
 import type {HubMember, Sent} from './member.js';
-import {type Command, fromHolder, presenceName, readWire, type Snapshot, type Wire, wireName} from './wire.js';
+import {
+  type Command,
+  fromHolder,
+  presenceName,
+  readWire,
+  type Snapshot,
+  type Wire,
+  wireName,
+} from './wire.js';
 
 /** A lock request, pending or granted: how to withdraw it, and once granted, how to let it go. */
 type LockHold = {abort: AbortController; release?: () => void};
@@ -268,7 +276,11 @@ export class Hub {
   /** The holder did not answer: take its lock. */
   #takeOver(): void {
     this.#lock?.abort.abort();
-    this.#lock = this.#hold(this.#name, {steal: true}, (lock) => this.#lock === lock && this.#becomeHolder(true));
+    this.#lock = this.#hold(
+      this.#name,
+      {steal: true},
+      (lock) => this.#lock === lock && this.#becomeHolder(true),
+    );
   }
 
   #finalHeard(): void {
