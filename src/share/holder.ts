@@ -1,4 +1,4 @@
-import type {Environment, TimerHandle} from '../client/environment.js';
+import type {Environment, SocketConstructor, TimerHandle} from '../client/environment.js';
 import type {ResolvedOptions} from '../client/options.js';
 import {ConnectionState, type ErrorKind, type StateChange, WsClient} from '../client/ws-client.js';
 import type {HubMember, Sent} from './member.js';
@@ -68,7 +68,11 @@ export class Holder {
     this.#host = host;
     this.#env = env;
     this.term = term;
-    const engine = new WsClient(socketOptions(host.members()[0]!), env);
+    const first = host.members()[0]!;
+    const engine = new WsClient(socketOptions(first), {
+      ...env,
+      WebSocket: first.environment.WebSocket && socketOfFirst(host),
+    });
     this.#engine = engine;
     engine.on('state', (change) => this.#live() && this.#onState(change));
     engine.on('message', ({data}) => {
@@ -359,6 +363,15 @@ export class Holder {
   #post(message: Unsigned<HolderMessage>): void {
     this.#host.post?.({...message, term: this.term, from: this.#host.tab} as HolderMessage);
   }
+}
+
+/** The socket is made with the first member's WebSocket, as it is with its options. */
+function socketOfFirst(host: HolderHost): SocketConstructor {
+  return function (url: string, protocols?: string | string[]) {
+    const Socket = host.members()[0]?.environment.WebSocket;
+    if (!Socket) throw new TypeError('this environment has no WebSocket: pass one in the environment');
+    return new Socket(url, protocols);
+  } as unknown as SocketConstructor;
 }
 
 /**

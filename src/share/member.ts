@@ -1,3 +1,4 @@
+import type {Environment} from '../client/environment.js';
 import type {ResolvedOptions} from '../client/options.js';
 import type {ErrorDetail, StateChange} from '../client/ws-client.js';
 import type {Final, Snapshot} from './wire.js';
@@ -12,6 +13,7 @@ export interface Sent {
 export interface HubMember {
   readonly id: number;
   readonly options: ResolvedOptions;
+  readonly environment: Readonly<Environment>;
   /** Its `openMessages`, serialised. */
   openPayloads(): unknown[];
   unconfirmed(): readonly Sent[];

@@ -99,6 +99,10 @@ export class SharedClient implements HubMember {
   get nextRetryAt(): number | undefined {
     return this.#state === ConnectionState.reconnecting ? this.#hub?.snapshot.nextRetryAt : undefined;
   }
+  /** The environment it was made with; a holder makes the socket with its first member's WebSocket. */
+  get environment(): Readonly<Environment> {
+    return this.#env;
+  }
   get options(): Readonly<ResolvedOptions> {
     return this.#options;
   }

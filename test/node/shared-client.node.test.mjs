@@ -44,4 +44,27 @@ describe('SharedClient in Node with the ws package', () => {
     parsed.close();
     await until(() => rig.status().open === 0, {message: 'the socket to close'});
   });
+
+  it("makes the socket with the first client's WebSocket: when it goes, with the next one's", async () => {
+    const url = `ws://127.0.0.1:${rig.port}`;
+    const made = [];
+    const counting = (name) =>
+      class extends WebSocket {
+        constructor(...args) {
+          super(...args);
+          made.push(name);
+        }
+      };
+    const first = new SharedClient({url, reconnectDelay: 50}, {WebSocket: counting('first')});
+    const second = new SharedClient({url, reconnectDelay: 50}, {WebSocket: counting('second')});
+    first.connect();
+    second.connect();
+    await until(() => second.state === 'open', {message: 'open'});
+    first.close();
+    rig.closeClients({code: 1012, reason: 'restart'});
+    await until(() => made.length === 2 && second.state === 'open', {message: 'the reconnect'});
+    assert.deepEqual(made, ['first', 'second']);
+    second.close();
+    await until(() => rig.status().open === 0, {message: 'the socket to close'});
+  });
 });
