@@ -199,31 +199,32 @@ export class Hub {
     const hold: LockHold = {abort: new AbortController()};
     const request = options.steal ? {steal: true} : {signal: hold.abort.signal};
     let held = false;
-    this.#share
-      .locks!.request(
-        name,
-        request,
-        () =>
-          new Promise<void>((release) => {
-            held = true;
-            hold.release = release;
-            if (hold.abort.signal.aborted) release();
-            else granted(hold);
-          }),
-      )
-      .catch((error: unknown) => {
-        if (hold.abort.signal.aborted) return;
-        if (!held && (error as {name?: string} | undefined)?.name !== 'AbortError') {
-          if (this.#channel) {
-            this.#pageOnly();
-            this.#tellRole();
-          }
-          return;
-        }
-        // Stolen while held: a holder that was frozen or hung gives up its
-        // socket now that it runs again, and queues for the lock once more.
-        if (this.#lock === hold && this.#role instanceof Holder) this.#resign();
+    const holding = () =>
+      new Promise<void>((release) => {
+        held = true;
+        hold.release = release;
+        if (hold.abort.signal.aborted) release();
+        else granted(hold);
       });
+    let pending: Promise<unknown>;
+    try {
+      pending = this.#share.locks!.request(name, request, holding);
+    } catch (error) {
+      pending = Promise.reject(error);
+    }
+    pending.catch((error: unknown) => {
+      if (hold.abort.signal.aborted) return;
+      if (!held && (error as {name?: string} | undefined)?.name !== 'AbortError') {
+        if (this.#channel) {
+          this.#pageOnly();
+          this.#tellRole();
+        }
+        return;
+      }
+      // Stolen while held: a holder that was frozen or hung gives up its
+      // socket now that it runs again, and queues for the lock once more.
+      if (this.#lock === hold && this.#role instanceof Holder) this.#resign();
+    });
     return hold;
   }
 
