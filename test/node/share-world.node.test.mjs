@@ -152,6 +152,25 @@ describe('issue 18 in the multi-tab world', () => {
     });
   }
 
+  it('case 2: a well-formed beat from a stranger with a term far in the future pins nothing and takes nothing over', async (t) => {
+    const world = newWorld(t);
+    const {els} = await openTabs(world, [[{}], [{}], [{}]]);
+    const holding = holders(els);
+    const mark = marks(els);
+    const snap = {state: 'open', attempt: 0, timeout: 10_000};
+    for (const name of world.channelNames()) {
+      for (const term of [1e300, Date.now() + 1e9, world.now + 1e12]) {
+        world.postRaw(name, {k: 'beat', term, from: 'stranger', snap, finals: 0});
+      }
+    }
+    await world.advance(60_000);
+    assert.deepEqual(since(els, mark, 'states'), [], 'no element changed state');
+    assert.deepEqual(since(els, mark, 'leaders'), [], 'no handover');
+    assert.equal(world.server.attempts, 1, `no new socket: ${connections(world)}`);
+    assert.deepEqual(holders(els), holding);
+    await flowsBothWays(world, els, 'after the stranger');
+  });
+
   it('case 2: junk on the channel closes nothing, stalls nothing, takes nothing over, and reaches no element', async (t) => {
     const world = newWorld(t);
     const {els} = await openTabs(world, [
@@ -386,6 +405,27 @@ describe('issue 18 in the multi-tab world', () => {
     await world.advance(10_000);
     assert.equal(world.server.messages().filter((data) => data === 'while paused').length, 1, 'once');
     assert.equal(world.server.attempts, 1, `no takeover: ${connections(world)}`);
+  });
+
+  it('case 1: a follower paused while its probe waited asks again when it runs, and the holder keeps the socket', async (t) => {
+    const world = newWorld(t);
+    const {
+      tabs: [a, b],
+      els,
+    } = await openTabs(world, [[{}], [{}]]);
+    const timeout = els[0].client.options.timeout;
+    // A background holder beats once a minute, and answers a little late.
+    a.throttle(60_000);
+    a.channelDelay = 50;
+    const posted = b.posts;
+    const probed = await world.runUntil(() => b.posts > posted, 5000);
+    assert.ok(probed, 'the follower asked the quiet holder');
+    // Paused before the answer comes: its channel drops it, and its deadline runs late.
+    b.pause(timeout + 3000);
+    await world.advance(timeout + 3000 + 5000);
+    assert.equal(world.server.attempts, 1, `no takeover: ${connections(world)}`);
+    assert.deepEqual(holders(els), [String(els[0])]);
+    assert.ok(els.every(isOpen), states(els));
   });
 
   for (const holderCloses of [false, true]) {
