@@ -69,6 +69,18 @@ describe('tab world: clock and tasks', () => {
     assert.deepEqual(fired, [5000, 10_000, 11_300]);
   });
 
+  it('runs what the test scripts ahead at its time, in order with the tabs’ tasks', async () => {
+    const w = newWorld();
+    const tab = w.tab();
+    const log = [];
+    tab.environment.setTimeout(() => log.push(`timer@${w.now}`), 100);
+    w.after(100, () => log.push(`after@${w.now}`));
+    w.after(50, () => log.push(`early@${w.now}`));
+    tab.hang(500);
+    await w.advance(1000);
+    assert.deepEqual(log, ['early@50', 'after@100', 'timer@500']);
+  });
+
   it('runs until a condition holds, and says when it did not', async () => {
     const w = newWorld();
     const tab = w.tab();
@@ -285,6 +297,7 @@ describe('tab world: Web Locks', () => {
     hold(b, 'L', log, {steal: true});
     await w.settle();
     assert.deepEqual(log, ['tab1 exclusive', 'tab2 exclusive']);
+    assert.deepEqual(w.locks.steals, [{at: 0, name: 'L', tab: 'tab2', from: ['tab1']}]);
     assert.equal(stolen?.name, 'AbortError');
     assert.ok(stolen instanceof DOMException);
     // The robbed holder letting go later frees nothing.
@@ -547,6 +560,14 @@ describe('tab world: WebSocket server', () => {
     w.server.closeAll(1006);
     await w.advance(10);
     assert.deepEqual(abruptEvents, ['open', 'error', 'close 1006']);
+    // A frame still on the way when the server cuts the connection is lost, and said to be.
+    const cut = new a.environment.WebSocket(URL);
+    await w.advance(10);
+    cut.send('on the way');
+    w.server.closeAll(1011);
+    await w.advance(10);
+    assert.deepEqual(w.server.connections.at(-1).lost, ['on the way']);
+    assert.deepEqual(w.server.connections.at(-1).received, []);
   });
 
   it('delivers a hung tab’s socket events after it runs again, in order', async () => {

@@ -16,7 +16,8 @@
 //   new SharedClient(options, tab.environment);
 //   await world.advance(ms) · world.settle() · world.runUntil(check, ms) → boolean
 //   world.now · world.seed · world.tabs · world.pending · world.errors · world.unhandled
-//   world.channelNames() · world.postRaw(name, data) · world.locks.snapshot()
+//   world.channelNames() · world.postRaw(name, data) · world.after(ms, run, label)
+//   world.locks.snapshot() · world.locks.steals: [{at, name, tab, from}]
 //   tab.throttle(alignMs) · tab.pause(ms) · tab.hang(ms) · await tab.close()
 //   await tab.kill() · await tab.signal('online' | 'offline' | 'visible' |
 //     'resume' | 'pageshow' | 'pagehide' | 'freeze')
@@ -26,7 +27,7 @@
 //   world.server.mode = 'accept' | 'refuse' | 'hold' | 'blackhole'
 //   world.server.answerPings · push(data) · closeAll(code, reason)
 //   world.server.connections[i]: {id, tab, url, createdAt, openedAt, closedAt,
-//     closedBy, code, reason, received: [{at, data}], send(data), close(code)}
+//     closedBy, code, reason, received: [{at, data}], lost, send(data), close(code)}
 //   world.server.attempts · received · messages({pings}) · openConnections
 //   world.server.live · open · peakLive · peakOpen · timeline · peak({open, exclude})
 
@@ -176,6 +177,14 @@ export class TabWorld {
   /** Posts `data` on channel `name` as other code of the origin would: every open channel of that name gets it. */
   postRaw(name, data) {
     this.busPost(undefined, name, structuredClone(data));
+  }
+
+  /**
+   * Runs `run` in `ms`, as a task of the network: a change the test scripts
+   * ahead, such as the end of a fault, happens in order with everything else.
+   */
+  after(ms, run, label = 'scripted') {
+    return this.schedule(undefined, 'net', this.now + ms, run, label);
   }
 
   /** Tasks waiting, in the order they would run. */
@@ -499,6 +508,8 @@ class Tab {
  * held from its grant until its callback's promise settles, or its tab goes.
  */
 class FakeLocks {
+  /** Every steal, in order: `{at, name, tab, from}` (the tabs it took the lock from). */
+  steals = [];
   #world;
   /** name → {held: Request[], pending: Request[]} */
   #names = new Map();
@@ -567,6 +578,8 @@ class FakeLocks {
       const request = {name: String(name), mode, tab, callback, resolve, reject, signal, settled: false};
       const state = this.#state(request.name);
       if (steal) {
+        const from = state.held.map((held) => held.tab.name);
+        this.steals.push({at: this.#world.now, name: request.name, tab: tab.name, from});
         for (const victim of state.held) {
           this.#world.schedule(victim.tab, 'lock', this.#world.now, () =>
             this.#settle(victim, false, domError(victim.tab, 'AbortError', 'The lock was stolen.')),
@@ -862,7 +875,7 @@ class ServerConnection {
   closedBy = undefined;
   blackholed = false;
   received = [];
-  /** Frames the client sent into the blackhole. */
+  /** Frames the client sent that the server never got: into the blackhole, or on the way when the connection ended. */
   lost = [];
 
   constructor(server, socket) {
@@ -907,8 +920,8 @@ class ServerConnection {
 
   /** A frame from the client arrives. */
   fromClient(data) {
-    if (this.blackholed) this.lost.push(data);
-    else if (this.state === 'open') this.server.receive(this, data);
+    if (this.blackholed || this.state !== 'open') this.lost.push(data);
+    else this.server.receive(this, data);
   }
 
   /** The client's close frame arrives, or the client gave up a handshake. */
