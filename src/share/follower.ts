@@ -14,6 +14,8 @@ export interface FollowerHost {
   takeOver(): void;
   /** Whether any tab holds the key's lock (false: this tab is in line for it, and will get it). */
   lockHeld(): Promise<boolean>;
+  /** When the member joined (epoch ms): a final close ends only those that were there for it. */
+  joinedAt(member: HubMember): number;
 }
 
 /** Between holders: the socket is being taken over. */
@@ -40,6 +42,8 @@ export class Follower {
   readonly #taken = new Map<number, number>();
   /** The page woke before this tab knew the holder: it probes the socket once introduced. */
   #woken = false;
+  /** How many joins and drops this tab has posted: the holder's beat says how many it took. */
+  #said = 0;
   /** Per member: the `openMessages` last told to this holder. */
   readonly #told = new Map<number, unknown[]>();
 
@@ -62,9 +66,11 @@ export class Follower {
     return this.#snap;
   }
 
-  stop(): void {
+  /** With `leave`, tells the holder that this tab takes no more part. */
+  stop(leave = false): void {
     this.#stopped = true;
     this.#env.clearTimeout(this.#timer);
+    if (leave) this.#host.post({k: 'drop', tab: this.#host.tab, n: ++this.#said});
   }
 
   // This page's members.
@@ -78,7 +84,7 @@ export class Follower {
   left(member: HubMember): void {
     this.#told.delete(member.id);
     this.#taken.delete(member.id);
-    this.#host.post({k: 'drop', tab: this.#host.tab, member: member.id});
+    this.#host.post({k: 'drop', tab: this.#host.tab, n: ++this.#said, member: member.id});
   }
 
   submit(member: HubMember, sent: Sent): void {
@@ -111,10 +117,13 @@ export class Follower {
       // A new holder makes itself known by its beat or a state change.
       if (message.k !== 'beat' && message.k !== 'state') return;
       this.#term = message.term;
+      // A final close before this tab knew the holder still ends the members that were here for it.
+      const missed = message.finals > 0 && message.final;
       this.#finals = message.finals;
       this.#taken.clear();
       this.#told.clear();
       this.#introduce();
+      if (missed) this.#ended(message.finals, missed);
     }
     this.#heard = this.#env.now();
     this.#answered();
@@ -124,7 +133,11 @@ export class Follower {
         if (message.finals > this.#finals) this.#ended(message.finals, message.final);
         this.#snap = message.snap;
         this.#publish(message.k === 'state' ? message.change : undefined);
-        if (message.k === 'beat') this.#offerAgain();
+        if (message.k === 'beat') {
+          // A join or drop the holder missed is said again, with all of them.
+          if (this.#said && message.heard[this.#host.tab] !== this.#said) this.#tellAll();
+          this.#offerAgain(message.waiting === 0);
+        }
         break;
       case 'msg':
         for (const member of this.#host.members()) member.received(message.data);
@@ -157,18 +170,23 @@ export class Follower {
     for (const member of this.#host.members()) member.shared(snap, change);
   }
 
-  /** The socket closed for good: every member here hears it, even one that missed the message. */
-  #ended(finals: number, final: Final = {attempt: this.#snap.attempt}): void {
+  /**
+   * The socket closed for good: every member that was here then hears it,
+   * even in a tab that missed the message; one that came later carries on.
+   */
+  #ended(finals: number, final?: Final): void {
     this.#finals = finals;
     this.#host.post({k: 'seen', tab: this.#host.tab, term: this.#term, finals});
-    for (const member of this.#host.members()) member.ended(final);
+    const at = final?.at ?? Infinity;
+    for (const member of this.#host.members()) {
+      if (this.#host.joinedAt(member) <= at) member.ended(final ?? {attempt: this.#snap.attempt, at});
+    }
   }
 
   /** Tells a new holder, or one that asks, every member and sends again what it has not taken. */
   #introduce(): void {
-    this.#told.clear();
+    this.#tellAll();
     for (const member of this.#host.members()) {
-      this.#tell(member, true);
       for (const sent of member.unconfirmed()) this.#sendToHolder(member, sent);
     }
     if (this.#woken) this.command('probe');
@@ -178,13 +196,20 @@ export class Follower {
   /**
    * On the holder's beat, sends again what it has not taken: a message it
    * dropped (a paused page's channel drops what comes meanwhile) arrives
-   * within a beat of the holder running again, without waiting for a later send.
+   * within a beat of the holder running again, without waiting for a later
+   * send. With `all` (its outbox is empty: everything it took was written),
+   * also what it took, whose confirmation this tab missed.
    */
-  #offerAgain(): void {
+  #offerAgain(all: boolean): void {
     for (const member of this.#host.members()) {
-      const taken = this.#taken.get(member.id) ?? 0;
+      const taken = all ? 0 : (this.#taken.get(member.id) ?? 0);
       for (const sent of member.unconfirmed()) if (sent.seq > taken) this.#sendToHolder(member, sent);
     }
+  }
+
+  #tellAll(): void {
+    this.#told.clear();
+    for (const member of this.#host.members()) this.#tell(member, true);
   }
 
   #tell(member: HubMember, always: boolean): void {
@@ -192,7 +217,14 @@ export class Follower {
     const told = this.#told.get(member.id);
     if (!always && told && sameMessages(told, open)) return;
     this.#told.set(member.id, open);
-    this.#host.post({k: 'join', tab: this.#host.tab, member: member.id, open: open as Payload[]});
+    this.#host.post({
+      k: 'join',
+      tab: this.#host.tab,
+      n: ++this.#said,
+      member: member.id,
+      open: open as Payload[],
+      members: this.#host.members().map(({id}) => id),
+    });
   }
 
   /** With the first it still waits for (`low`), so that the holder can tell a message that went missing. */

@@ -14,6 +14,8 @@ export interface HolderHost {
   readonly post: ((message: HolderMessage) => void) | undefined;
   /** Of these tabs, those still taking part (their presence lock is held). */
   present(tabs: string[]): Promise<Set<string>>;
+  /** Every tab taking part, whether or not it has said so to this holder. */
+  everyTab(): Promise<string[]>;
   /** Every tab that took part has heard of the final close: the holder may go. */
   finalHeard(): void;
 }
@@ -56,13 +58,18 @@ export class Holder {
   readonly #asked = new Set<string>();
   /** Other tabs' members, with their `openMessages`. */
   readonly #remote = new Map<string, RemoteMember>();
+  /** Per tab, the number of the last join or drop taken from it. */
+  readonly #said = new Map<string, number>();
   /** Members (of any tab) whose `openMessages` went out on the current open. */
   readonly #opened = new Set<string>();
 
-  /** Final closes in this term, the last one's cause, and the tabs yet to hear of it. */
+  /** Final closes in this term, the last one's cause, the tabs yet to hear of it, and those that have. */
   #finals = 0;
   #final: Final | undefined;
   readonly #unheard = new Set<string>();
+  readonly #heardFinal = new Set<string>();
+  /** Still asking which tabs take part, to wait for each. */
+  #gathering = false;
 
   constructor(host: HolderHost, env: Environment, term: number, stolen: boolean) {
     this.#host = host;
@@ -87,7 +94,7 @@ export class Holder {
     });
     engine.on('latency', () => this.#live() && this.#announce());
     for (const member of host.members())
-      for (const sent of member.unconfirmed()) this.#take(host.tab, member.id, sent);
+      for (const sent of [...member.unconfirmed()]) this.#take(host.tab, member.id, sent);
     this.#announce();
     this.#scheduleBeat();
     if (!stolen) {
@@ -118,7 +125,7 @@ export class Holder {
 
   /** A final close that some tab has not heard of yet: the holder stays until it has. */
   get awaitingFinal(): boolean {
-    return this.#unheard.size > 0;
+    return this.#gathering || this.#unheard.size > 0;
   }
 
   // This page's members.
@@ -127,7 +134,8 @@ export class Holder {
     const engine = this.#engine;
     if (engine.state === ConnectionState.open)
       this.#writeOpen(idOf(this.#host.tab, member.id), member.openPayloads());
-    for (const sent of member.unconfirmed()) this.#take(this.#host.tab, member.id, sent);
+    // A copy: what is written is confirmed, and leaves the member's list, at once.
+    for (const sent of [...member.unconfirmed()]) this.#take(this.#host.tab, member.id, sent);
     // A member that joins takes the socket as it is; only one that finds it stopped starts it.
     if (engine.state === ConnectionState.idle || engine.state === ConnectionState.closed) engine.connect();
   }
@@ -170,6 +178,11 @@ export class Holder {
         this.#postBeat();
         break;
       case 'join': {
+        this.#said.set(tab, Math.max(message.n, this.#said.get(tab) ?? 0));
+        // Members of the tab it no longer has left with a word this page missed.
+        for (const {tab: of, member} of [...this.#remote.values()]) {
+          if (of === tab && !message.members.includes(member)) this.#forget(tab, member);
+        }
         const id = idOf(tab, message.member);
         this.#remote.set(id, {tab, member: message.member, open: message.open});
         if (this.#engine.state === ConnectionState.open) this.#writeOpen(id, message.open);
@@ -184,7 +197,12 @@ export class Holder {
         break;
       case 'drop':
         this.#forget(tab, message.member);
-        if (message.member === undefined) this.#heard(tab);
+        if (message.member !== undefined) {
+          this.#said.set(tab, Math.max(message.n, this.#said.get(tab) ?? 0));
+        } else {
+          this.#said.delete(tab);
+          this.#heard(tab);
+        }
         break;
       case 'cmd':
         // Only from a tab taking part.
@@ -214,10 +232,12 @@ export class Holder {
       // one that misses this message. It is recorded in every beat, and
       // the holder stays until each tab that took part has heard of it.
       this.#finals++;
-      this.#final = {attempt: change.attempt};
+      this.#final = {attempt: change.attempt, at: this.#env.epochNow()};
       if (change.code !== undefined)
         Object.assign(this.#final, {code: change.code, reason: change.reason ?? ''});
+      this.#heardFinal.clear();
       for (const tab of this.#tabs()) this.#unheard.add(tab);
+      this.#awaitEveryTab();
       this.#remote.clear();
       this.#outbox = this.#outbox.filter((item) => item.tab === this.#host.tab);
     }
@@ -229,7 +249,6 @@ export class Holder {
     }
     const final = this.#final!;
     for (const member of this.#host.members()) member.ended(final);
-    if (!this.#unheard.size) this.#host.finalHeard();
   }
 
   #finalField(): {final?: Final} {
@@ -243,7 +262,28 @@ export class Holder {
   }
 
   #postBeat(): void {
-    this.#post({k: 'beat', snap: this.snapshot, finals: this.#finals, ...this.#finalField()});
+    this.#post({
+      k: 'beat',
+      snap: this.snapshot,
+      finals: this.#finals,
+      ...this.#finalField(),
+      waiting: this.#outbox.length,
+      heard: Object.fromEntries(this.#said),
+    });
+  }
+
+  /** Tabs that take part but have not said so to this holder (their word was lost) must hear of the final too. */
+  #awaitEveryTab(): void {
+    const finals = this.#finals;
+    this.#gathering = true;
+    void this.#host.everyTab().then((tabs) => {
+      if (!this.#live() || finals !== this.#finals) return;
+      this.#gathering = false;
+      for (const tab of tabs) {
+        if (tab !== this.#host.tab && !this.#heardFinal.has(tab)) this.#unheard.add(tab);
+      }
+      if (!this.#unheard.size) this.#host.finalHeard();
+    });
   }
 
   /** The holder speaks at least every beat, so that silence means it is gone or hung. */
@@ -266,13 +306,15 @@ export class Holder {
       for (const tab of tabs) {
         if (present.has(tab)) continue;
         this.#forget(tab);
+        this.#said.delete(tab);
         this.#heard(tab);
       }
     });
   }
 
   #heard(tab: string): void {
-    if (!this.#unheard.delete(tab) || this.#unheard.size) return;
+    this.#heardFinal.add(tab);
+    if (!this.#unheard.delete(tab) || this.#unheard.size || this.#gathering) return;
     this.#host.finalHeard();
   }
 

@@ -41,8 +41,9 @@ export class Hub {
   readonly #share: ShareEnvironment;
   /** This page, in the key's conversation. */
   readonly tab = Math.random().toString(36).slice(2, 12);
-  /** Members using the socket, in the order they came. */
+  /** Members using the socket, in the order they came, and when each came (epoch ms). */
   readonly #members = new Set<HubMember>();
+  readonly #joinedAt = new WeakMap<HubMember, number>();
   #role: Holder | Follower | undefined;
   #channel: ChannelLike | undefined;
   #lock: LockHold | undefined;
@@ -76,6 +77,7 @@ export class Hub {
 
   join(member: HubMember): void {
     this.#members.add(member);
+    this.#joinedAt.set(member, this.#env.epochNow());
     if (!this.#started) this.#start();
     else this.#role?.joined(member);
     const snap = this.snapshot;
@@ -150,10 +152,7 @@ export class Hub {
     const role = this.#role;
     this.#role = undefined;
     if (role instanceof Holder) role.stop(!!this.#channel, code, reason);
-    else if (role) {
-      role.stop();
-      this.#post({k: 'drop', tab: this.tab});
-    }
+    else role?.stop(true);
     for (const hold of [this.#lock, this.#presence]) {
       hold?.abort.abort();
       hold?.release?.();
@@ -241,6 +240,7 @@ export class Hub {
         members: () => this.members(),
         post: channel && ((message) => this.#post(message)),
         present: (tabs) => this.#present(tabs),
+        everyTab: () => this.#everyTab(),
         finalHeard: () => this.#finalHeard(),
       },
       this.#env,
@@ -254,6 +254,11 @@ export class Hub {
   #resign(): void {
     const snap = this.snapshot;
     (this.#role as Holder).stop(false);
+    // A holder that stayed only for a final close to be heard has nothing left to follow.
+    if (!this.#members.size) {
+      this.#stop();
+      return;
+    }
     this.#follow(snap);
     this.#lock = this.#hold(this.#name, {}, (lock) => this.#lock === lock && this.#becomeHolder(false));
     this.#publish();
@@ -268,6 +273,7 @@ export class Hub {
         post: (message) => this.#post(message),
         takeOver: () => this.#takeOver(),
         lockHeld: () => this.#lockHeld(),
+        joinedAt: (member) => this.#joinedAt.get(member) ?? 0,
       },
       this.#env,
       snap,
@@ -305,6 +311,18 @@ export class Hub {
       return new Set(tabs.filter((tab) => names.has(presenceName(this.#key, tab))));
     } catch {
       return new Set(tabs);
+    }
+  }
+
+  /** Every tab whose presence lock is held. */
+  async #everyTab(): Promise<string[]> {
+    if (!this.#channel) return [];
+    const prefix = presenceName(this.#key, '');
+    try {
+      const {held = []} = await this.#share.locks!.query();
+      return held.flatMap(({name}) => (name?.startsWith(prefix) ? [name.slice(prefix.length)] : []));
+    } catch {
+      return [];
     }
   }
 

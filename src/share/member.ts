@@ -16,6 +16,7 @@ export interface HubMember {
   readonly environment: Readonly<Environment>;
   /** Its `openMessages`, serialised. */
   openPayloads(): unknown[];
+  /** What it sent and was not confirmed, in order; `confirmed()` takes from its front. */
   unconfirmed(): readonly Sent[];
   confirmed(seq: number): void;
   /** How the socket is; `change` when a state change of the socket caused it. */

@@ -30,11 +30,12 @@ export interface Snapshot {
   timeout: number;
 }
 
-/** Why the socket closed for good (a stop code, or retries exhausted). */
+/** Why the socket closed for good (a stop code, or retries exhausted), and when (epoch ms). */
 export interface Final {
   code?: number;
   reason?: string;
   attempt: number;
+  at: number;
 }
 
 /** What `send()` puts on the wire: text or binary. */
@@ -51,7 +52,19 @@ export type Command = (typeof COMMANDS)[number];
  */
 type FromHolder = {term: number; from: string};
 export type HolderMessage =
-  | (FromHolder & {k: 'beat'; snap: Snapshot; finals: number; final?: Final})
+  /**
+   * `waiting`: messages in the outbox (none: every message taken was
+   * written). `heard`: per tab, the number of the last join or drop taken
+   * from it, so that a tab whose word was lost says it again.
+   */
+  | (FromHolder & {
+      k: 'beat';
+      snap: Snapshot;
+      finals: number;
+      final?: Final;
+      waiting: number;
+      heard: Record<string, number>;
+    })
   | (FromHolder & {k: 'state'; snap: Snapshot; finals: number; final?: Final; change: StateChange})
   | (FromHolder & {k: 'msg'; data: Payload})
   | (FromHolder & {k: 'err'; kind: ErrorKind; message: string})
@@ -65,12 +78,15 @@ export type HolderMessage =
 export type FollowerMessage =
   /** Are you there? Any message of the holder answers it. */
   | {k: 'probe'; tab: string}
-  /** Member `member` takes part, with these `openMessages`. */
-  | {k: 'join'; tab: string; member: number; open: Payload[]}
+  /**
+   * Member `member` takes part, with these `openMessages`; `members` are all
+   * the tab's members now. `n` numbers the tab's joins and drops.
+   */
+  | {k: 'join'; tab: string; n: number; member: number; open: Payload[]; members: number[]}
   /** For the holder of term `to`; `low` is the sender's first unconfirmed number. */
   | {k: 'send'; tab: string; to: number; member: number; seq: number; low: number; payload: Payload}
   /** A member left; without `member`, the whole tab. */
-  | {k: 'drop'; tab: string; member?: number}
+  | {k: 'drop'; tab: string; n: number; member?: number}
   | {k: 'cmd'; tab: string; op: Command}
   /** The tab heard of final close number `finals` of term `term`. */
   | {k: 'seen'; tab: string; term: number; finals: number};
@@ -126,7 +142,9 @@ const isSnapshot = shape({
   nextRetryAt: optional(isMs),
   timeout: (value) => isMs(value) && (value as number) > 0,
 });
-const isFinal = shape({code: optional(isCount), reason: optional(isText), attempt: isCount});
+const isFinal = shape({code: optional(isCount), reason: optional(isText), attempt: isCount, at: isMs});
+const isHeard: Check = (value) =>
+  isObject(value) && Object.entries(value).every(([tab, n]) => isId(tab) && isCount(n));
 const isChange = shape({
   state: isState,
   previousState: isState,
@@ -137,7 +155,7 @@ const isChange = shape({
 });
 
 const KINDS: Record<string, Record<string, Check>> = {
-  beat: {snap: isSnapshot, finals: isCount, final: optional(isFinal)},
+  beat: {snap: isSnapshot, finals: isCount, final: optional(isFinal), waiting: isCount, heard: isHeard},
   state: {snap: isSnapshot, finals: isCount, final: optional(isFinal), change: isChange},
   msg: {data: isPayload},
   err: {kind: (value) => typeof value === 'string' && ERROR_KINDS.has(value), message: isText},
@@ -145,9 +163,15 @@ const KINDS: Record<string, Record<string, Check>> = {
   again: {to: isId},
   bye: {},
   probe: {tab: isId},
-  join: {tab: isId, member: isSeq, open: (value) => Array.isArray(value) && value.every(isPayload)},
+  join: {
+    tab: isId,
+    n: isSeq,
+    member: isSeq,
+    open: (value) => Array.isArray(value) && value.every(isPayload),
+    members: (value) => Array.isArray(value) && value.every(isSeq),
+  },
   send: {tab: isId, to: (value) => isMs(value), member: isSeq, seq: isSeq, low: isSeq, payload: isPayload},
-  drop: {tab: isId, member: optional(isSeq)},
+  drop: {tab: isId, n: isCount, member: optional(isSeq)},
   cmd: {tab: isId, op: (value) => (COMMANDS as readonly unknown[]).includes(value)},
   seen: {tab: isId, term: isMs, finals: isSeq},
 };
