@@ -95,20 +95,21 @@ export class Holder {
     engine.on('latency', () => this.#live() && this.#announce());
     for (const member of host.members())
       for (const sent of [...member.unconfirmed()]) this.#take(host.tab, member.id, sent);
-    this.#announce();
     this.#scheduleBeat();
-    if (!stolen) {
+    if (stolen) {
+      // Two followers that took the lock from a silent holder at the same
+      // moment each hold it in turn: the first learns it lost the lock within
+      // a few ms, so it waits a little before it opens, and only one socket does.
+      this.#settling = true;
+      env.setTimeout(() => {
+        this.#settling = false;
+        if (this.#live()) engine.connect();
+      }, TAKEOVER_SETTLE);
+    } else {
       engine.connect();
-      return;
     }
-    // Two followers that took the lock from a silent holder at the same
-    // moment each hold it in turn: the first learns it lost the lock within
-    // a few ms, so it waits a little before it opens, and only one socket does.
-    this.#settling = true;
-    env.setTimeout(() => {
-      this.#settling = false;
-      if (this.#live()) engine.connect();
-    }, TAKEOVER_SETTLE);
+    // Connecting, from the first word: never the engine's idle before it starts.
+    this.#announce();
   }
 
   get snapshot(): Snapshot {

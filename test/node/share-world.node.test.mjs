@@ -428,6 +428,25 @@ describe('issue 18 in the multi-tab world', () => {
     assert.ok(els.every(isOpen), states(els));
   });
 
+  it('a handover between tabs says connecting, then open, and never idle', async (t) => {
+    const world = newWorld(t);
+    const {
+      tabs: [a],
+      byTab: [, ...rest],
+    } = await openTabs(world, [[{}], [{}], [{}]]);
+    const others = rest.flat();
+    const mark = marks(others);
+    await a.close();
+    await world.advance(2000);
+    await allOpen(world, others);
+    const seen = since(others, mark, 'states').map((line) => line.replace(/ at .*/, ''));
+    assert.ok(seen.length > 0, 'the followers saw the handover');
+    assert.ok(
+      seen.every((line) => !/\bidle\b/.test(line)),
+      `no follower went idle on the way: ${seen.join('; ')}`,
+    );
+  });
+
   for (const holderCloses of [false, true]) {
     it(`case 8: a follower paused while stop code 1008 came stays closed and opens no socket when it runs again${holderCloses ? ', also after the holder tab closes' : ''}`, async (t) => {
       const world = newWorld(t);
