@@ -220,9 +220,14 @@ export class Hub {
         }
         return;
       }
+      if (this.#lock !== hold || !(this.#role instanceof Holder)) return;
+      // A tab that took the lock while a final close waits to be heard has
+      // not heard of it (it could not hear this one): take the lock back
+      // before it opens, and keep telling it.
+      if (this.#role.awaitingFinal) this.#lock = this.#hold(this.#name, {steal: true}, () => {});
       // Stolen while held: a holder that was frozen or hung gives up its
       // socket now that it runs again, and queues for the lock once more.
-      if (this.#lock === hold && this.#role instanceof Holder) this.#resign();
+      else this.#resign();
     });
     return hold;
   }

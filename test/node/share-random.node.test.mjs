@@ -24,20 +24,6 @@ const MAX_TABS = 5;
 const MAX_PRESENT = 10;
 /** Steps shown with a failure. */
 const RECENT = 15;
-/**
- * Histories of the default run that fail on today's src/share, by the defect
- * each finds. They run as todo, so that the run passes and still shows them;
- * a fix makes them pass, and then they come off this list. Fixed so far: a
- * joiner's waiting messages skipped, a missed join never said again, a tab
- * never heard from reviving a stopped socket, a lost confirmation never
- * repeated.
- */
-const KNOWN = new Map([
-  [
-    83,
-    'a tab that hears nothing for longer than timeout while running takes the lock after a stop code and opens the socket again',
-  ],
-]);
 
 /** States in which a client does not use the socket. */
 const ABSENT = new Set(['idle', 'closed']);
@@ -821,7 +807,7 @@ async function runHistory(seed, steps, history = new History(seed)) {
 
 describe('sharing in random histories of the multi-tab world', () => {
   for (let seed = FIRST; seed < FIRST + RUNS; seed++) {
-    it(`history ${seed}: ${STEPS} steps, every invariant after each`, {todo: KNOWN.get(seed)}, async (t) => {
+    it(`history ${seed}: ${STEPS} steps, every invariant after each`, async (t) => {
       const history = await runHistory(seed, STEPS);
       t.diagnostic(history.summary());
     });
