@@ -2,7 +2,7 @@ import type {Environment, SocketConstructor, TimerHandle} from '../client/enviro
 import type {ResolvedOptions} from '../client/options.js';
 import {ConnectionState, type ErrorKind, type StateChange, WsClient} from '../client/ws-client.js';
 import type {HubMember, Sent} from './member.js';
-import {beatInterval, TAKEOVER_SETTLE} from './timing.js';
+import {beatInterval} from './timing.js';
 import type {Final, FollowerMessage, HolderMessage, Payload, Snapshot} from './wire.js';
 
 /** What the holder needs from its hub: the page's members, the channel, and what the tabs say. */
@@ -44,7 +44,7 @@ export class Holder {
   readonly #env: Environment;
   readonly #engine: WsClient;
   #stopped = false;
-  /** Between taking a silent holder's lock and opening (see TAKEOVER_SETTLE). */
+  /** Between taking the lock and opening the socket. */
   #settling = false;
   #beat: TimerHandle | undefined;
 
@@ -71,7 +71,8 @@ export class Holder {
   /** Still asking which tabs take part, to wait for each. */
   #gathering = false;
 
-  constructor(host: HolderHost, env: Environment, term: number, stolen: boolean) {
+  /** `whenToOpen` calls back when the socket may open (see the hub's `#becomeHolder`). */
+  constructor(host: HolderHost, env: Environment, term: number, whenToOpen: (open: () => void) => void) {
     this.#host = host;
     this.#env = env;
     this.term = term;
@@ -96,18 +97,11 @@ export class Holder {
     for (const member of host.members())
       for (const sent of [...member.unconfirmed()]) this.#take(host.tab, member.id, sent);
     this.#scheduleBeat();
-    if (stolen) {
-      // Two followers that took the lock from a silent holder at the same
-      // moment each hold it in turn: the first learns it lost the lock within
-      // a few ms, so it waits a little before it opens, and only one socket does.
-      this.#settling = true;
-      env.setTimeout(() => {
-        this.#settling = false;
-        if (this.#live()) engine.connect();
-      }, TAKEOVER_SETTLE);
-    } else {
-      engine.connect();
-    }
+    this.#settling = true;
+    whenToOpen(() => {
+      this.#settling = false;
+      if (this.#live()) engine.connect();
+    });
     // Connecting, from the first word: never the engine's idle before it starts.
     this.#announce();
   }

@@ -3,6 +3,7 @@ import {ConnectionState} from '../client/ws-client.js';
 import type {ChannelLike, ShareEnvironment} from './environment.js';
 import {Follower, handingOver} from './follower.js';
 import {Holder} from './holder.js';
+import {TAKEOVER_SETTLE} from './timing.js';
 import type {HubMember, Sent} from './member.js';
 import {
   type Command,
@@ -250,7 +251,20 @@ export class Hub {
       },
       this.#env,
       this.#term,
-      stolen,
+      (open) => {
+        if (stolen) {
+          // Two followers that took the lock from a silent holder at the same
+          // moment each hold it in turn: the first learns it lost the lock within
+          // a few ms, so it waits a little before it opens, and only one socket does.
+          this.#env.setTimeout(open, TAKEOVER_SETTLE);
+        } else if (channel) {
+          // A grant that waited while the page was paused may be followed by
+          // word that another tab took the lock meanwhile: that word comes first.
+          void this.#lockHeld().then(open);
+        } else {
+          open();
+        }
+      },
     );
     this.#tellRole();
   }

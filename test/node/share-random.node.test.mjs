@@ -123,6 +123,8 @@ class History {
   /** Until when a server fault lasts, or when the server last cut connections. */
   serverTouched = 0;
   /** Per tab: the drop and delay in force, so that only the latest one's end lifts it. */
+  /** Until when each tab's channel drops what comes. */
+  #deafUntil = new Map();
   #channelFault = new Map();
   #serverFault = 0;
   /** How far each check has read the server's records. */
@@ -353,8 +355,10 @@ class History {
         const faults = this.#channelFault.get(tab) ?? {drop: 0, delay: 0};
         this.#channelFault.set(tab, faults);
         const token = ++faults[kind];
-        if (kind === 'drop') tab.dropChannel = true;
-        else tab.channelDelay = delay;
+        if (kind === 'drop') {
+          tab.dropChannel = true;
+          this.#deafUntil.set(tab, Math.max(this.#deafUntil.get(tab) ?? 0, this.now + ms));
+        } else tab.channelDelay = delay;
         this.touch(tab, this.now + ms);
         this.world.after(ms, () => {
           if (faults[kind] !== token) return;
@@ -516,9 +520,11 @@ class History {
     const stopped = present.filter((c) => c.joinedAt + c.joinRace <= stoppedAt);
     const racing = present.length > stopped.length;
     this.server.closeAll(1008, 'policy');
-    // Until every tab runs again, then long enough for a late timer to wake and ask.
+    // Until every tab runs, and hears its channel, again (a tab that cannot
+    // hear cannot learn of it), then long enough for a late timer to wake and ask.
     const world = this.world;
-    const blocked = Math.max(0, ...this.liveTabs().map((tab) => tab.blockedUntil)) - this.now;
+    const until = (tab) => Math.max(tab.blockedUntil, this.#deafUntil.get(tab) ?? 0);
+    const blocked = Math.max(0, ...this.liveTabs().map(until)) - this.now;
     if (blocked > 0) await world.advance(blocked);
     const align = Math.max(0, ...this.liveTabs().map((tab) => tab.align));
     const called = (c) => this.calls.some((call) => call.client === c && call.at >= stoppedAt);
