@@ -2,6 +2,7 @@ import type {Environment, TimerHandle} from '../client/environment.js';
 import {LATE_TIMER_SLACK} from '../client/heartbeat.js';
 import {ConnectionState} from '../client/ws-client.js';
 import type {HubMember, Sent} from './member.js';
+import {Vouched} from './vouched.js';
 import {PROBE_SPREAD, probeAfter} from './timing.js';
 import type {Command, Final, FollowerMessage, HolderMessage, Payload, Snapshot} from './wire.js';
 
@@ -14,6 +15,8 @@ export interface FollowerHost {
   takeOver(): void;
   /** Whether any tab holds the key's lock (false: this tab is in line for it, and will get it). */
   lockHeld(): Promise<boolean>;
+  /** Of these tabs, those taking part (their presence lock is held). */
+  present(tabs: string[]): Promise<Set<string>>;
   /** When the member joined (epoch ms): a final close ends only those that were there for it. */
   joinedAt(member: HubMember): number;
 }
@@ -33,8 +36,10 @@ export class Follower {
   readonly #host: FollowerHost;
   readonly #env: Environment;
   #stopped = false;
-  /** The holder followed, by its term (0: none heard of yet). */
+  /** The holder followed, by its term (0: none heard of yet), and its tab. */
   #term = 0;
+  #holder: string | undefined;
+  readonly #vouched: Vouched<HolderMessage>;
   #snap: Snapshot;
   /** Final closes of this term already heard of. */
   #finals = 0;
@@ -58,6 +63,11 @@ export class Follower {
     this.#env = env;
     this.#snap = handingOver(snapshot);
     this.#heard = env.now();
+    this.#vouched = new Vouched(
+      (tabs) => host.present(tabs),
+      (message) => !this.#stopped && message.term >= this.#term && this.#fromHolder(message),
+      () => !this.#stopped,
+    );
     // Who holds the socket? Its answer introduces it.
     this.#sendProbe(false);
   }
@@ -113,10 +123,17 @@ export class Follower {
 
   receive(message: HolderMessage): void {
     if (message.term < this.#term) return;
+    if (message.term === this.#term && message.from === this.#holder) this.#fromHolder(message);
+    // A new holder, once the lock manager vouches that its tab takes part.
+    else if (message.term > this.#term) this.#vouched.take(message.from, message);
+  }
+
+  #fromHolder(message: HolderMessage): void {
     if (message.term > this.#term) {
       // A new holder makes itself known by its beat or a state change.
       if (message.k !== 'beat' && message.k !== 'state') return;
       this.#term = message.term;
+      this.#holder = message.from;
       // A final close before this tab knew the holder still ends the members that were here for it.
       const missed = message.finals > 0 && message.final;
       this.#finals = message.finals;

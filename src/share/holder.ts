@@ -2,6 +2,7 @@ import type {Environment, SocketConstructor, TimerHandle} from '../client/enviro
 import type {ResolvedOptions} from '../client/options.js';
 import {ConnectionState, type ErrorKind, type StateChange, WsClient} from '../client/ws-client.js';
 import type {HubMember, Sent} from './member.js';
+import {Vouched} from './vouched.js';
 import {beatInterval} from './timing.js';
 import type {Final, FollowerMessage, HolderMessage, Payload, Snapshot} from './wire.js';
 
@@ -58,6 +59,11 @@ export class Holder {
   readonly #asked = new Set<string>();
   /** Other tabs' members, with their `openMessages`. */
   readonly #remote = new Map<string, RemoteMember>();
+  readonly #vouched = new Vouched<Exclude<FollowerMessage, {k: 'probe'}>>(
+    (tabs) => this.#host.present(tabs),
+    (message) => this.#live() && this.#handle(message),
+    () => this.#live(),
+  );
   /** Per tab, the number of the last join or drop taken from it. */
   readonly #said = new Map<string, number>();
   /** Members (of any tab) whose `openMessages` went out on the current open. */
@@ -167,11 +173,14 @@ export class Holder {
   // The followers.
 
   receive(message: FollowerMessage): void {
+    // Anyone may ask whether the holder is there; everything else must come from a tab taking part.
+    if (message.k === 'probe') this.#postBeat();
+    else this.#vouched.take(message.tab, message);
+  }
+
+  #handle(message: Exclude<FollowerMessage, {k: 'probe'}>): void {
     const {tab} = message;
     switch (message.k) {
-      case 'probe':
-        this.#postBeat();
-        break;
       case 'join': {
         this.#said.set(tab, Math.max(message.n, this.#said.get(tab) ?? 0));
         // Members of the tab it no longer has left with a word this page missed.
@@ -300,6 +309,7 @@ export class Holder {
       if (!this.#live()) return;
       for (const tab of tabs) {
         if (present.has(tab)) continue;
+        this.#vouched.forget(tab);
         this.#forget(tab);
         this.#said.delete(tab);
         this.#heard(tab);

@@ -292,6 +292,7 @@ export class Hub {
         post: (message) => this.#post(message),
         takeOver: () => this.#takeOver(),
         lockHeld: () => this.#lockHeld(),
+        present: (tabs) => this.#present(tabs),
         joinedAt: (member) => this.#joinedAt.get(member) ?? 0,
       },
       this.#env,

@@ -171,6 +171,42 @@ describe('issue 18 in the multi-tab world', () => {
     await flowsBothWays(world, els, 'after the stranger');
   });
 
+  it('case 2: well-formed words from a tab not taking part, even under the current term, move nothing', async (t) => {
+    const world = newWorld(t);
+    const {tabs, els} = await openTabs(world, [[{}], [{}], [{}]]);
+    const holding = holders(els);
+    const [name] = world.channelNames();
+    // What the holder says, heard as any code of the origin can hear it.
+    let beat;
+    const ear = tabs[2].environment.channel(name);
+    ear.onmessage = ({data}) => (beat ??= data?.k === 'beat' ? data : undefined);
+    await world.advance(2000);
+    ear.close();
+    assert.ok(beat, 'heard a beat');
+    const mark = marks(els);
+    const closed = {state: 'closed', attempt: 0, timeout: 10_000};
+    const change = {state: 'closed', previousState: 'open', attempt: 0, code: 1008, reason: 'forged'};
+    const final = {attempt: 0, at: Date.now(), code: 1008, reason: 'forged'};
+    for (const message of [
+      {k: 'join', tab: 'stranger', n: 1, member: 1, open: ['stranger sub'], members: [1]},
+      {k: 'cmd', tab: 'stranger', op: 'reconnect'},
+      {k: 'send', tab: 'stranger', to: beat.term, member: 1, seq: 1, low: 1, payload: 'stranger says'},
+      {k: 'state', term: beat.term, from: 'stranger', snap: closed, finals: 1, final, change},
+      {k: 'state', term: beat.term + 1, from: 'stranger', snap: closed, finals: 1, final, change},
+      {...beat, from: 'stranger', snap: closed, finals: 1, final},
+    ]) {
+      world.postRaw(name, message);
+    }
+    await world.advance(30_000);
+    assert.deepEqual(since(els, mark, 'states'), [], 'no element changed state');
+    assert.equal(world.server.attempts, 1, `no reconnect: ${connections(world)}`);
+    for (const junk of ['stranger sub', 'stranger says']) {
+      assert.ok(!world.server.messages().includes(junk), `the server never got "${junk}"`);
+    }
+    assert.deepEqual(holders(els), holding);
+    await flowsBothWays(world, els, 'after the stranger');
+  });
+
   it('case 2: junk on the channel closes nothing, stalls nothing, takes nothing over, and reaches no element', async (t) => {
     const world = newWorld(t);
     const {els} = await openTabs(world, [
