@@ -2,7 +2,8 @@
 // and the soak drive it (test/support/tabs.mjs): a few `<ws-connection shared>`
 // elements loaded from the CDN bundle, each sending numbered messages on the
 // driver's word and counting what arrives, and a record of the sockets this
-// page opened and of its lifecycle.
+// page opened and of its lifecycle. Elements can be added and removed later,
+// and each keeps a log of its states, errors and messages while on the page.
 import '/dist/ws-connection.bundled.js';
 
 // The tab's name, and a mark of this load of it, so that a reloaded tab's
@@ -34,52 +35,98 @@ document.addEventListener('resume', () => lifecycle.resumes++);
 
 /** The elements, each with its name (`tab.i`), what it sent and had accepted, and what it received. */
 const members = [];
+/** Those still on the page. */
+const present = () => members.filter((member) => member.removedAt === undefined);
 let sender;
+let options;
 
 /** Wall-clock time with sub-millisecond resolution, comparable between tabs. */
 const now = () => performance.timeOrigin + performance.now();
 
+/** What a log keeps of a text: enough to recognise it. */
+const brief = (value) => String(value).slice(0, 80);
+
+/** Adds one element with the options given to `start`; resolves to its name and when it went in. */
+function add() {
+  const {url, key, attributes, openMessages} = options;
+  const el = document.createElement('ws-connection');
+  const settings = {
+    // `key: null` leaves sharing off, for comparison.
+    ...(key === null ? {} : {shared: key}),
+    'heartbeat-interval': '500',
+    timeout: '1000',
+    'reconnect-delay': '100',
+    'max-reconnect-delay': '1000',
+    ...attributes,
+  };
+  for (const [name, value] of Object.entries(settings)) el.setAttribute(name, value);
+  el.url = url;
+  const name = `${tab}.${members.length}`;
+  // A subscription of its own, so that the server can tell whose went out on which connection.
+  if (openMessages) el.openMessages = [`o:${name}`];
+  const member = {
+    el,
+    name,
+    sent: 0,
+    accepted: [],
+    acceptedAt: [],
+    refused: 0,
+    arrivals: new Map(),
+    insertedAt: Date.now(),
+    removedAt: undefined,
+    /** While on the page: [epoch ms, state, code] of each change, [epoch ms, kind, message] of each error. */
+    states: [],
+    errors: [],
+    messages: 0,
+    messageExamples: [],
+  };
+  const here = () => member.removedAt === undefined;
+  el.addEventListener('ws-message', ({detail}) => {
+    const text = String(detail.data);
+    if (text.startsWith('m') && !member.arrivals.has(text)) member.arrivals.set(text, now());
+    if (!here()) return;
+    member.messages++;
+    if (member.messageExamples.length < 5) member.messageExamples.push(brief(text));
+  });
+  el.addEventListener('ws-error', ({detail}) => {
+    if (detail.kind === 'queue-overflow') member.refused++;
+    if (here()) member.errors.push([Date.now(), detail.kind, brief(detail.message)]);
+  });
+  el.addEventListener('ws-state', ({detail}) => {
+    if (here()) member.states.push([Date.now(), detail.state, detail.code ?? null]);
+  });
+  document.body.append(el);
+  members.push(member);
+  return {name, at: member.insertedAt};
+}
+
 window.tab = {
-  /** Adds `elements` elements connected to `url`, shared under `key` ('' for the url's; null: not shared). */
-  start({url, key = '', elements = 3, attributes = {}}) {
-    for (let i = 0; i < elements; i++) {
-      const el = document.createElement('ws-connection');
-      const settings = {
-        // `key: null` leaves sharing off, for comparison.
-        ...(key === null ? {} : {shared: key}),
-        'heartbeat-interval': '500',
-        timeout: '1000',
-        'reconnect-delay': '100',
-        'max-reconnect-delay': '1000',
-        ...attributes,
-      };
-      for (const [name, value] of Object.entries(settings)) el.setAttribute(name, value);
-      el.url = url;
-      const member = {
-        el,
-        name: `${tab}.${i}`,
-        sent: 0,
-        accepted: [],
-        acceptedAt: [],
-        refused: 0,
-        arrivals: new Map(),
-        states: [],
-      };
-      el.addEventListener('ws-state', ({detail}) => member.states.push(detail.state));
-      el.addEventListener('ws-message', ({detail}) => {
-        const text = String(detail.data);
-        if (text.startsWith('m') && !member.arrivals.has(text)) member.arrivals.set(text, now());
-      });
-      el.addEventListener('ws-error', ({detail}) => detail.kind === 'queue-overflow' && member.refused++);
-      document.body.append(el);
-      members.push(member);
-    }
+  /**
+   * Adds `elements` elements connected to `url`, shared under `key` ('' for
+   * the url's; null: not shared), each with an `openMessages` of its own
+   * (`o:<name>`) with `openMessages`; resolves to their names and times.
+   */
+  start({url, key = '', elements = 3, attributes = {}, openMessages = false}) {
+    options = {url, key, attributes, openMessages};
+    return Array.from({length: elements}, add);
   },
+  /** Adds `count` more elements like the first ones. */
+  add: (count = 1) => Array.from({length: count}, add),
+  /** Removes the `index`th element still on the page; resolves to its name and when, or null. */
+  remove(index = 0) {
+    const member = present()[index];
+    if (!member) return null;
+    member.removedAt = Date.now();
+    member.el.remove();
+    return {name: member.name, at: member.removedAt};
+  },
+  /** Calls `connect()` on every element on the page. */
+  connectAll: () => present().forEach(({el}) => el.connect()),
   /** Each element sends `s:<name>:<n>`, numbered from 1, every `ms`. */
   sendEvery(ms) {
     clearInterval(sender);
     sender = setInterval(() => {
-      for (const member of members) {
+      for (const member of present()) {
         const n = ++member.sent;
         if (member.el.send(`s:${member.name}:${n}`)) {
           member.accepted.push(n);
@@ -91,20 +138,32 @@ window.tab = {
   stopSending: () => clearInterval(sender),
   /** Element `i` sends `data` once; what `send()` returned. */
   send: (i, data) => members[i]?.el.send(data) ?? false,
-  state: () => members[0]?.el.state,
-  states: () => members.map(({el}) => el.state),
   /** Each element's `ws-state` changes, in order. */
-  stateLogs: () => members.map(({states}) => states),
-  leader: () => members.some(({el}) => el.leader),
-  status: () => members[0]?.el.shadowRoot?.querySelector('[part=status]')?.textContent ?? '',
-  /** What each element sent and had accepted, and when (epoch ms). */
+  stateLogs: () => members.map(({states}) => states.map(([, state]) => state)),
+  state: () => present()[0]?.el.state,
+  states: () => present().map(({el}) => el.state),
+  leader: () => present().some(({el}) => el.leader),
+  status: () => present()[0]?.el.shadowRoot?.querySelector('[part=status]')?.textContent ?? '',
+  /** What each element sent and had accepted, and when (epoch ms); `removed` for one taken off the page. */
   sends: () =>
-    members.map(({name, sent, accepted, acceptedAt, refused}) => ({
+    members.map(({name, sent, accepted, acceptedAt, refused, removedAt}) => ({
       name,
       sent,
       accepted,
       acceptedAt,
       refused,
+      ...(removedAt === undefined ? {} : {removed: true}),
+    })),
+  /** Each element's stay on the page and what it saw meanwhile. */
+  logs: () =>
+    members.map(({name, insertedAt, removedAt, states, errors, messages, messageExamples}) => ({
+      name,
+      insertedAt,
+      removedAt,
+      states,
+      errors,
+      messages,
+      messageExamples,
     })),
   /** When the first element received each of `names` (`m…` messages), or null. */
   arrivals: (names) => names.map((name) => members[0]?.arrivals.get(name) ?? null),

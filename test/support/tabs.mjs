@@ -12,6 +12,69 @@ import {RigServer} from './rig-server.mjs';
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * An init script for a tab whose timers run late, as Chromium's are in a
+ * background tab: while `window.__throttle` is a period in ms (1000 hidden,
+ * one minute after five minutes hidden), every setTimeout and setInterval
+ * callback runs at the next multiple of it on `performance.now()`, never
+ * before its time. Setting it re-times the timers already waiting, as a tab
+ * going to the background or coming back does; 0 runs them on time.
+ * Channel messages, socket events and other tasks are not delayed, as in
+ * Chromium.
+ */
+export function throttledTimers() {
+  const nativeSet = window.setTimeout.bind(window);
+  const nativeClear = window.clearTimeout.bind(window);
+  const nativeInterval = window.setInterval.bind(window);
+  /** id → {run, due, every, handle}: ids of our own, apart from the page's, so that a timer can be re-timed. */
+  const timers = new Map();
+  let nextId = 2 ** 30;
+  let period = 0;
+  const arm = (id, timer) => {
+    nativeClear(timer.handle);
+    const at = period > 0 ? Math.ceil(timer.due / period) * period : timer.due;
+    timer.handle = nativeSet(() => fire(id), Math.max(0, at - performance.now()));
+  };
+  const fire = (id) => {
+    const timer = timers.get(id);
+    if (!timer) return;
+    if (timer.every === undefined) timers.delete(id);
+    else {
+      timer.due = performance.now() + timer.every;
+      arm(id, timer);
+    }
+    timer.run();
+  };
+  const add = (callback, ms, args, every) => {
+    // A string to evaluate is left to the page's own timers, on time.
+    if (typeof callback !== 'function') return (every ? nativeInterval : nativeSet)(callback, ms, ...args);
+    const delay = Math.max(0, Number(ms) || 0);
+    const run = () => callback(...args);
+    const id = nextId++;
+    const timer = {run, due: performance.now() + delay, every: every ? Math.max(4, delay) : undefined};
+    timers.set(id, timer);
+    arm(id, timer);
+    return id;
+  };
+  const clear = (id) => {
+    const timer = timers.get(id);
+    if (!timer) return nativeClear(id);
+    nativeClear(timer.handle);
+    timers.delete(id);
+  };
+  window.setTimeout = (callback, ms, ...args) => add(callback, ms, args, false);
+  window.setInterval = (callback, ms, ...args) => add(callback, ms, args, true);
+  window.clearTimeout = clear;
+  window.clearInterval = clear;
+  Object.defineProperty(window, '__throttle', {
+    get: () => period,
+    set: (ms) => {
+      period = Math.max(0, Number(ms) || 0);
+      for (const [id, timer] of timers) arm(id, timer);
+    },
+  });
+}
+
 /** Polls `check` every 10 ms until it returns something truthy; throws after `timeout`. */
 export async function until(check, {timeout = 10_000, message = 'the condition'} = {}) {
   const from = Date.now();
@@ -53,19 +116,31 @@ export async function startTabs({executablePath, flags = []} = {}) {
     url: ({proxy = false} = {}) => `ws://127.0.0.1:${proxy ? server.proxy.port : server.port}/`,
     /**
      * Opens a tab with `elements` shared elements connected to `url` (the
-     * server's, by default), and resolves once they are on the page. `init`,
+     * server's, by default), and resolves once they are on the page. With
+     * `late`, its timers can be made to run late (`tab.throttle(ms)`); with
+     * `openMessages`, each element has one of its own (`o:<name>`). `init`,
      * a script, runs in every document of the tab before the page's own.
      */
-    async open({url, key = '', elements = 3, attributes = {}, init} = {}) {
+    async open({
+      url,
+      key = '',
+      elements = 3,
+      attributes = {},
+      late = false,
+      openMessages = false,
+      init,
+    } = {}) {
       const name = `t${++opened}`;
       const page = await context.newPage();
       if (init) await page.evaluateOnNewDocument(init);
       page.on('pageerror', (error) => pageErrors.push(`${name}: ${error.message}`));
+      if (late) await page.evaluateOnNewDocument(throttledTimers);
       const tab = new Tab(name, page, {
         url: url ?? `ws://127.0.0.1:${server.port}/`,
         key,
         elements,
         attributes,
+        openMessages,
       });
       await tab.load(`${origin}/test/share/tab.html?tab=${name}`);
       return tab;
@@ -126,6 +201,10 @@ export class Tab {
   closed = false;
   /** The sockets of the tab's earlier loads, each ended at the latest when its load went. */
   history = [];
+  /** The element logs of the tab's earlier loads (see `logs()`), each removed at the latest when its load went. */
+  pastLogs = [];
+  /** The period its timers are aligned to (0: on time); a fresh load starts on time. */
+  throttled = 0;
   #cdp;
   #options;
 
@@ -139,6 +218,7 @@ export class Tab {
   async load(url) {
     await this.page.goto(url);
     await this.page.waitForFunction(() => window.tabReady === true);
+    this.throttled = 0;
     await this.call('start', this.#options);
   }
   /** Reloads the page, which starts afresh: new elements, under names of their own. */
@@ -152,11 +232,23 @@ export class Tab {
     const now = await this.call('sockets');
     return [...this.history, ...now.map((socket) => ({tab: this.name, ...socket}))];
   }
+  /** The element logs of this load and the earlier ones': each element's stay, states, errors and messages. */
+  async logs() {
+    if (this.closed) return this.pastLogs;
+    return [...this.pastLogs, ...(await this.call('logs'))];
+  }
   async #keepSockets() {
     const at = Date.now();
-    for (const socket of await this.call('sockets')) {
+    const [sockets, logs] = await Promise.all([this.call('sockets'), this.call('logs')]);
+    for (const socket of sockets) {
       this.history.push({tab: this.name, opened: socket.opened, ended: socket.ended ?? at});
     }
+    for (const log of logs) this.pastLogs.push({...log, removedAt: log.removedAt ?? at});
+  }
+  /** Aligns the page's timers to multiples of `ms`, as a background tab's are (0: back on time); needs `late`. */
+  async throttle(ms) {
+    await this.page.evaluate((period) => (window.__throttle = period), ms);
+    this.throttled = ms;
   }
 
   /** Calls `window.tab[method](...args)` in the page. */
