@@ -57,6 +57,9 @@ const STOP_BOUND = 3000;
 /** After junk, every element is heard from again within this (plus its tab's late timers). */
 const PROGRESS_BOUND = 3000;
 
+/** Faults run only when --faults names them: they show a known limit, not a regression. */
+const OPT_IN = ['forged holder message'];
+
 /** The elements and tabs as the faults leave them, and what they record for the checks. */
 function faults(world) {
   const {rig, tabs, hangs, cuts, stops, random} = world;
@@ -167,6 +170,18 @@ function faults(world) {
       await comeAndGo(between([2, 6]));
       await sleep(between([0, 1500]));
       await rig.server.revive();
+    },
+    // Only when named (--faults): a well-formed holder's message that no holder sent, which the wire cannot tell apart.
+    'forged holder message': async () => {
+      await pick(tabs).page.evaluate((name) => {
+        const channel = new BroadcastChannel(name);
+        const snap = {state: 'closed', attempt: 0, timeout: 1000};
+        const change = {state: 'closed', previousState: 'open', attempt: 0, code: 1008, reason: 'forged'};
+        const final = {code: 1008, reason: 'forged', attempt: 0};
+        channel.postMessage({k: 'state', term: Date.now(), from: 'forged', snap, finals: 1, final, change});
+        channel.close();
+      }, CHANNELS[0]);
+      return {quiet: true};
     },
     'stop code with a follower paused': async () => {
       const leading = await holder(tabs);
@@ -534,7 +549,9 @@ export async function sharedSoak({executablePath, seconds, random, only, log}) {
     }
     log(`timers aligned to ${tabs.map((tab) => `${tab.name} ${tab.throttled} ms`).join(', ')}`);
     const kinds = faults(world);
-    if (only) for (const name of Object.keys(kinds)) if (!only.includes(name)) delete kinds[name];
+    for (const name of Object.keys(kinds)) {
+      if (only ? !only.includes(name) : OPT_IN.includes(name)) delete kinds[name];
+    }
     const names = Object.keys(kinds);
     const deadline = started + seconds * 1000;
     while (Date.now() < deadline) {
