@@ -30,7 +30,6 @@
 //   - after a stop code, every element of every tab closed, the paused one's
 //     too once it runs again, and staying closed, with no connection opened;
 //   - no uncaught error in any page.
-/* global window -- page.evaluate callbacks run in the page */
 import {allOpen, deliveries, holder, sleep, startTabs, until} from '../test/support/tabs.mjs';
 
 const TABS = 4;
@@ -90,11 +89,12 @@ function faults(world) {
     'reload follower': async () => reload(await follower()),
     'back/forward cache': async () => {
       const tab = await holder(tabs);
-      await tab.page.goto('about:blank');
+      await tab.leave('about:blank');
       await sleep(between([200, 2000]));
-      await tab.page.goBack();
-      // Restored, it runs on as it was; loaded afresh, its timers run on time.
-      tab.throttled = await tab.page.evaluate(() => window.__throttle ?? 0);
+      // Restored, it runs on as it was; loaded afresh, it starts again.
+      if (await tab.back()) return;
+      world.log(`back/forward cache: ${tab.name} loaded afresh`);
+      await send(tab);
     },
     'freeze holder': async () => {
       const tab = await holder(tabs);
@@ -163,12 +163,15 @@ function faults(world) {
       return {quiet: true};
     },
     'joins in an outage': async () => {
-      cuts.push(Date.now());
+      const outage = {from: Date.now(), changes: between([2, 6])};
+      cuts.push(outage.from);
       // Down as a crash is, or after saying it restarts.
       if (random() < 0.5) await rig.server.closeClients({code: 1012});
       await rig.server.kill();
-      await comeAndGo(between([2, 6]));
+      await comeAndGo(outage.changes);
       await sleep(between([0, 1500]));
+      outage.to = Date.now();
+      world.outages.push(outage);
       await rig.server.revive();
     },
     // Only when named (--faults): a well-formed holder's message that no holder sent, which the wire cannot tell apart.
@@ -535,6 +538,7 @@ export async function sharedSoak({executablePath, seconds, random, only, log}) {
     /** When the server dropped every connection, or a tab ran again after a stop code: messages written just then may die with it. */
     cuts: [],
     stops: [],
+    outages: [],
     quiet: [],
     progress: [],
   };
@@ -587,8 +591,14 @@ export async function sharedSoak({executablePath, seconds, random, only, log}) {
     await allOpen(tabs);
     await sleep(1000);
     const sends = (await Promise.all(tabs.map((tab) => tab.call('sends')))).flat();
-    const sockets = [...closed, ...tabs].map((tab) => tab.sockets());
-    report.overlaps = overlaps((await Promise.all(sockets)).flat(), world.hangs);
+    const sockets = (await Promise.all([...closed, ...tabs].map((tab) => tab.sockets()))).flat();
+    report.overlaps = overlaps(sockets, world.hangs);
+    // Joining takes the retry schedule as it is: attempts in an outage, against its length, for the record.
+    report.outages = world.outages.map(({from, to, changes}) => ({
+      ms: to - from,
+      changes,
+      attempts: sockets.filter(({opened}) => from <= opened && opened <= to).length,
+    }));
     Object.assign(
       report,
       deliveries(
@@ -670,6 +680,12 @@ export async function sharedSoak({executablePath, seconds, random, only, log}) {
       `${report.leavers.accepted} accepted by elements that left, ${report.leavers.lost} of them not arrived; ` +
       `${report.junkWritten} junk subscriptions written`,
   );
+  if (report.outages.length) {
+    const outages = report.outages.map(
+      ({ms, changes, attempts}) => `${attempts} in ${ms} ms (${changes} changes)`,
+    );
+    log(`attempts in outages with elements coming and going: ${outages.join(', ')}`);
+  }
   for (const example of [...subs.examples, ...states.examples]) log(`  ${example}`);
   return report;
 }

@@ -207,6 +207,8 @@ export class Tab {
   throttled = 0;
   #cdp;
   #options;
+  /** This load's records when it navigated away, until it is known whether it comes back. */
+  #left;
 
   constructor(name, page, options) {
     this.name = name;
@@ -232,14 +234,44 @@ export class Tab {
     const now = await this.call('sockets');
     return [...this.history, ...now.map((socket) => ({tab: this.name, ...socket}))];
   }
+  /** Navigates to `url`, away from the tab page, which may go into the back/forward cache. */
+  async leave(url) {
+    this.#left = await this.#records();
+    await this.page.goto(url);
+  }
+  /**
+   * Goes back to the tab page; resolves to true when it came back from the
+   * back/forward cache, as it was. Loaded afresh instead, it starts its
+   * elements again, and its earlier load's records are kept.
+   */
+  async back() {
+    const left = this.#left;
+    this.#left = undefined;
+    await this.page.goBack();
+    await this.page.waitForFunction(() => window.tabReady === true);
+    if (await this.page.evaluate(() => window.tab.logs().length > 0)) {
+      this.throttled = await this.page.evaluate(() => window.__throttle ?? 0);
+      return true;
+    }
+    if (left) this.#keep(left, Date.now());
+    this.throttled = 0;
+    await this.call('start', this.#options);
+    return false;
+  }
   /** The element logs of this load and the earlier ones': each element's stay, states, errors and messages. */
   async logs() {
     if (this.closed) return this.pastLogs;
     return [...this.pastLogs, ...(await this.call('logs'))];
   }
   async #keepSockets() {
-    const at = Date.now();
+    this.#keep(await this.#records(), Date.now());
+  }
+  async #records() {
     const [sockets, logs] = await Promise.all([this.call('sockets'), this.call('logs')]);
+    return {sockets, logs};
+  }
+  /** Keeps a load's records, with what was still open or on the page ended at `at`. */
+  #keep({sockets, logs}, at) {
     for (const socket of sockets) {
       this.history.push({tab: this.name, opened: socket.opened, ended: socket.ended ?? at});
     }
