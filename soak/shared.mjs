@@ -437,8 +437,10 @@ export function subscriptions({received, receivedOn, connections}, receivedAt, l
       }
     }
     if (lastAt - opened < SETTLED) continue;
-    for (const {name, insertedAt, removedAt = Infinity} of logs) {
+    for (const {name, insertedAt, removedAt = Infinity, states} of logs) {
       if (insertedAt > opened - JOINED || removedAt < opened + SETTLED || subscribed.has(name)) continue;
+      // Closed (by a stop code, until it starts again), it takes no part in the socket.
+      if (states.findLast(([at]) => at <= opened)?.[1] === 'closed') continue;
       result.missing++;
       example(`connection ${connection} (opened ${new Date(opened).toISOString()}): no o:${name}`);
     }
@@ -626,6 +628,9 @@ export async function sharedSoak({executablePath, seconds, random, only, log}) {
     report.quiet = world.quiet;
     report.progress = world.progress;
     report.pageErrors = [...rig.pageErrors];
+    // Lifecycle events of the tabs open at the end that no fault of theirs caused: a page the browser froze.
+    const lifecycles = await Promise.all(tabs.map((tab) => tab.call('lifecycle')));
+    report.lifecycle = tabs.map((tab, i) => ({tab: tab.name, events: lifecycles[i].events}));
   } finally {
     clearInterval(hearing);
     await rig.stop();

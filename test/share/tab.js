@@ -27,11 +27,25 @@ window.WebSocket = class extends PageWebSocket {
   }
 };
 
-const lifecycle = {shows: [], hides: 0, freezes: 0, resumes: 0};
-addEventListener('pageshow', (event) => lifecycle.shows.push(event.persisted));
-addEventListener('pagehide', () => lifecycle.hides++);
-document.addEventListener('freeze', () => lifecycle.freezes++);
-document.addEventListener('resume', () => lifecycle.resumes++);
+/** Counts of each lifecycle event, and each one as [epoch ms, type]. */
+const lifecycle = {shows: [], hides: 0, freezes: 0, resumes: 0, events: []};
+const happened = (type) => lifecycle.events.push([Date.now(), type]);
+addEventListener('pageshow', (event) => {
+  lifecycle.shows.push(event.persisted);
+  happened('pageshow');
+});
+addEventListener('pagehide', () => {
+  lifecycle.hides++;
+  happened('pagehide');
+});
+document.addEventListener('freeze', () => {
+  lifecycle.freezes++;
+  happened('freeze');
+});
+document.addEventListener('resume', () => {
+  lifecycle.resumes++;
+  happened('resume');
+});
 
 /** The elements, each with its name (`tab.i`), what it sent and had accepted, and what it received. */
 const members = [];
