@@ -60,9 +60,12 @@ const now = () => performance.timeOrigin + performance.now();
 /** What a log keeps of a text: enough to recognise it. */
 const brief = (value) => String(value).slice(0, 80);
 
-/** Adds one element with the options given to `start`; resolves to its name and when it went in. */
-function add() {
-  const {url, key, attributes, openMessages} = options;
+/**
+ * Adds one element with the options given to `start`, or `overrides`;
+ * resolves to its name and when it went in.
+ */
+function add(overrides = {}) {
+  const {url, key, attributes, openMessages} = {...options, ...overrides};
   const el = document.createElement('ws-connection');
   const settings = {
     // `key: null` leaves sharing off, for comparison.
@@ -77,7 +80,7 @@ function add() {
   el.url = url;
   const name = `${tab}.${members.length}`;
   // A subscription of its own, so that the server can tell whose went out on which connection.
-  if (openMessages) el.openMessages = [`o:${name}`];
+  if (openMessages) el.openMessages = Array.isArray(openMessages) ? openMessages : [`o:${name}`];
   const member = {
     el,
     name,
@@ -122,10 +125,27 @@ window.tab = {
    */
   start({url, key = '', elements = 3, attributes = {}, openMessages = false}) {
     options = {url, key, attributes, openMessages};
-    return Array.from({length: elements}, add);
+    return Array.from({length: elements}, () => add());
   },
   /** Adds `count` more elements like the first ones. */
-  add: (count = 1) => Array.from({length: count}, add),
+  add: (count = 1) => Array.from({length: count}, () => add()),
+  /**
+   * Adds one more element, as a page that adds a widget does, with its own
+   * `openMessages`: its name and when it went into the page (epoch ms).
+   */
+  insert({url, key = '', attributes = {}, openMessages = []}) {
+    options ??= {url, key, attributes, openMessages: false};
+    const {name, at} = add({url, key, attributes, openMessages});
+    return {name, insertedAt: at};
+  },
+  /** Takes the element named `name` out of the page: whether it was there. */
+  removeNamed(name) {
+    const member = present().find((candidate) => candidate.name === name);
+    if (!member) return false;
+    member.removedAt = Date.now();
+    member.el.remove();
+    return true;
+  },
   /** Removes the `index`th element still on the page; resolves to its name and when, or null. */
   remove(index = 0) {
     const member = present()[index];
