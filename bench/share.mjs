@@ -2,8 +2,10 @@
 // Chromium browser context (test/support/tabs.mjs) against the rig server,
 // which counts connections and records what it receives. Each tab holds
 // three `<ws-connection shared>` elements with a 500 ms heartbeat and a
-// 1000 ms timeout.
+// 1000 ms timeout. The figures of harder lives (late timers, outages,
+// joiners, a paused holder) are in bench/share-cases.mjs.
 import {allOpen, deliveries, holder, sleep, startTabs, until} from '../test/support/tabs.mjs';
+import {shareCaseFigures} from './share-cases.mjs';
 
 const TABS = 10;
 const ELEMENTS = 3;
@@ -171,11 +173,12 @@ export async function shareFigures({executablePath, peers, log}) {
     log('sharing: latency and throughput to a follower');
     const added = await latency(rig);
     const rate = await throughput(rig);
+    const cases = await shareCaseFigures(rig, {cannot, log});
     const p95 = quantile(handed.times, 0.95);
     const {lost, duplicates, outOfOrder, accepted} = handed.delivered;
     const ms = (value) => `${Math.round(value)} ms`;
     return {
-      raw: {counted, handed, frozen, hung, added, rate, pageErrors: rig.pageErrors},
+      raw: {counted, handed, frozen, hung, added, rate, ...cases.raw, pageErrors: rig.pageErrors},
       rows: [
         {
           figure: `Shared, ${TABS} tabs × ${ELEMENTS} elements: server connections (unshared)`,
@@ -226,6 +229,7 @@ export async function shareFigures({executablePath, peers, log}) {
           target: '≥ 0.5',
           met: rate.ratio >= 0.5,
         },
+        ...cases.rows,
       ],
     };
   } finally {
