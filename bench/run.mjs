@@ -1,8 +1,10 @@
 // `npm run bench`: every figure of bench/README.md, measured in one run, ours
 // next to raw WebSocket and the peers; prints the table and writes it to
 // bench/results/ as JSON and markdown, with the storm chart beside them.
+// `BENCH_ONLY=sharing` measures the sharing figures alone and puts them in
+// place of those of the last run in bench/results/, saying so.
 /* global window -- page.evaluate callbacks run in the page */
-import {mkdirSync, writeFileSync} from 'node:fs';
+import {mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 import puppeteer from 'puppeteer-core';
 import {ensureBrowsers} from '../scripts/browsers.mjs';
 import {CHROMIUM_FLAGS, ON_TIME_TIMER_FLAGS} from '../scripts/chromium-flags.mjs';
@@ -12,6 +14,7 @@ import {shareFigures} from './share.mjs';
 import {storm, stormChart} from './storm.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const ONLY = process.env.BENCH_ONLY;
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 100_000);
 const PEERS = Object.keys(peers);
 const HEARTBEAT = 500;
@@ -283,7 +286,7 @@ async function main() {
 
   log('sharing, in real tabs');
   const sharing = await shareFigures({executablePath: chromium.executable, peers: PEERS, log});
-  results.rows.push(...sharing.rows);
+  results.rows.push(...sharing.rows.map((row) => ({part: 'sharing', ...row})));
   results.sharing = sharing.raw;
 
   results.rows.push(
@@ -329,16 +332,43 @@ async function main() {
   results.storm = {jittered, fixedDelay};
   results.durationMs = Date.now() - started;
 
-  const markdown = `# Benchmark results\n\n${results.date}, headless Chromium, ${RUNS} rounds, ${MESSAGES} messages per throughput run; took ${Math.round(results.durationMs / 1000)} s. How each figure is measured: bench/README.md.\n\n${table(results)}\n\n![Reconnect storm](storm.svg)\n`;
-  mkdirSync('bench/results', {recursive: true});
-  writeFileSync('bench/results/results.json', `${JSON.stringify(results, null, 2)}\n`);
-  writeFileSync('bench/results/results.md', markdown);
+  write(results);
   writeFileSync('bench/results/storm.svg', stormChart(jittered, fixedDelay));
-  console.log(`\n${table(results)}\n`);
   log(`wrote bench/results/results.{json,md} and storm.svg in ${Math.round(results.durationMs / 1000)} s`);
 }
 
-main().catch((error) => {
+/** Writes `results` to bench/results/ as JSON and markdown, and prints the table. */
+function write(results) {
+  const partly = results.sharingRun
+    ? ` The sharing figures (rows beginning "Shared") are from a later run of the sharing part alone (\`BENCH_ONLY=sharing\`), ${results.sharingRun.date}; it took ${Math.round(results.sharingRun.durationMs / 1000)} s.`
+    : '';
+  const markdown = `# Benchmark results\n\n${results.date}, headless Chromium, ${results.runs} rounds, ${results.messages} messages per throughput run; took ${Math.round(results.durationMs / 1000)} s.${partly} How each figure is measured: bench/README.md.\n\n${table(results)}\n\n![Reconnect storm](storm.svg)\n`;
+  mkdirSync('bench/results', {recursive: true});
+  writeFileSync('bench/results/results.json', `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync('bench/results/results.md', markdown);
+  console.log(`\n${table(results)}\n`);
+}
+
+/** The sharing figures alone, in place of those of the last run in bench/results/. */
+async function sharingOnly() {
+  const started = Date.now();
+  const {chromium} = ensureBrowsers(['chromium']);
+  const results = JSON.parse(readFileSync('bench/results/results.json', 'utf8'));
+  log('sharing, in real tabs');
+  const sharing = await shareFigures({executablePath: chromium.executable, peers: PEERS, log});
+  const isSharing = (row) => row.part === 'sharing' || row.figure.startsWith('Shared');
+  const at = results.rows.findIndex(isSharing);
+  const others = results.rows.filter((row) => !isSharing(row));
+  const rows = sharing.rows.map((row) => ({part: 'sharing', ...row}));
+  const place = at === -1 ? others.length : at;
+  results.rows = [...others.slice(0, place), ...rows, ...others.slice(place)];
+  results.sharing = sharing.raw;
+  results.sharingRun = {date: new Date().toISOString(), durationMs: Date.now() - started};
+  write(results);
+  log('wrote the sharing figures to bench/results/results.{json,md}');
+}
+
+(ONLY === 'sharing' ? sharingOnly() : main()).catch((error) => {
   console.error(error);
   process.exitCode = 1;
 });
