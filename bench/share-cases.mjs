@@ -236,7 +236,7 @@ async function joining(rig, server) {
       const got = await until(() => server.find(text), {message: `${text} at the server`});
       times[role].push(got.at - insertedAt);
       if (got.connection !== connections) elsewhere++;
-      await tab.call('remove', name);
+      await tab.call('removeNamed', name);
     }
   }
   const result = {times, newConnections: server.connections.length - connections, elsewhere};
@@ -269,7 +269,7 @@ async function paused(rig, server) {
     const pausedAt = Date.now();
     await sleep(100);
     const text = `s:pause:${i}`;
-    if (!(await following.call('send', text))) throw new Error(`the follower refused ${text}`);
+    if (!(await following.call('send', 0, text))) throw new Error(`the follower refused ${text}`);
     await following.page.evaluate((t) => new BroadcastChannel('bench-pause').postMessage(t), text);
     await sleepUntil(pausedAt + PAUSE_MS);
     const resumedAt = Date.now();
