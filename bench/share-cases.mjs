@@ -8,7 +8,7 @@
 import {WebSocketServer} from 'ws';
 import {keepAlive} from '../dist/server/index.js';
 import {beatInterval} from '../dist/share/timing.js';
-import {allOpen, holder, sleep, until} from '../test/support/tabs.mjs';
+import {allOpen, holder, lateTimers, sleep, until} from '../test/support/tabs.mjs';
 
 const ELEMENTS = 3;
 const TIMEOUT = 1000;
@@ -32,39 +32,6 @@ const median = (values) => {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
 const sleepUntil = (at) => sleep(Math.max(0, at - Date.now()));
-
-/**
- * A script for `evaluateOnNewDocument`: the page's setTimeout and setInterval
- * callbacks run at the next multiple of `align` ms after they are due.
- */
-function lateTimers(align) {
-  return `(() => {
-    const align = ${align};
-    const setTimer = window.setTimeout.bind(window);
-    const clearTimer = window.clearTimeout.bind(window);
-    const wait = (ms) => {
-      const due = Date.now() + Math.max(0, Number(ms) || 0);
-      return Math.ceil(due / align) * align - Date.now();
-    };
-    const intervals = new Map();
-    let lastInterval = 1e9;
-    window.setTimeout = (callback, ms, ...args) =>
-      setTimer(typeof callback === 'function' ? () => callback(...args) : callback, wait(ms));
-    window.setInterval = (callback, ms, ...args) => {
-      const id = ++lastInterval;
-      const arm = () => intervals.set(id, setTimer(() => (arm(), callback(...args)), wait(ms)));
-      arm();
-      return id;
-    };
-    const clear = (id) => {
-      if (!intervals.has(id)) return clearTimer(id);
-      clearTimer(intervals.get(id));
-      intervals.delete(id);
-    };
-    window.clearTimeout = clear;
-    window.clearInterval = clear;
-  })();`;
-}
 
 /** A WebSocket server that answers heartbeats and stamps every message with when, and on which connection, it came. */
 class StampServer {
