@@ -274,14 +274,19 @@ ${soakSection(soak)}
 
 Real tabs of one headless Chromium context sharing one socket
 (\`npm run soak -- --shared\`, soak/shared.mjs), each element sending a
-numbered message every 100 ms. The faults: the holding tab closed, reloaded,
-sent into the back/forward cache and back, frozen, or hung in the debugger
-for 1.5–4 s; a following tab closed or reloaded; the server closing every
-connection (1001, 1011, 1012 or 4000) or restarting. A closed tab is replaced
-by a fresh one. The same cases with fixed timing are tests in the Node suite
-(test/node/share-tabs.node.test.mjs: the holder closed, in the
-back/forward cache and back, frozen, and hung), and, with frames standing in
-for tabs, in the matrix above in all three engines.
+numbered message every 100 ms and holding a subscription of its own. The
+faults: the holding tab closed, reloaded, sent into the back/forward cache
+and back, frozen, or hung in the debugger for 1.5–4 s; a following tab
+closed or reloaded; a tab's timers run late as a background tab's (aligned
+to 1 s or 5 s); junk posted on the tabs' channels, old and new; elements
+added and removed, with the server up or down; a stop code while one or two
+followers are paused in the debugger; the server closing every connection
+(1001, 1011, 1012 or 4000) or restarting. A closed tab is replaced by a fresh
+one. The same cases with fixed timing are tests in the Node suite
+(test/node/share-tabs.node.test.mjs, test/node/share-background.node.test.mjs;
+and in a deterministic world of many tabs, test/node/share-world.node.test.mjs
+and seeded random histories in test/node/share-random.node.test.mjs), and,
+with frames standing in for tabs, in the matrix above in all three engines.
 
 ${sharedSoakSection(sharedSoak)}
 `;
