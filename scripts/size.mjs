@@ -6,12 +6,13 @@ import {gzipSync} from 'node:zlib';
 // The target with sharing is 10 KB (bench/README.md), and the bundle is
 // over it. This budget stops it growing further unnoticed. It went from
 // 12.5 KB to 12.75 KB when the holder learned to ask for messages its
-// channel dropped while its page was paused, and to 15 KB when sharing
+// channel dropped while its page was paused, and to 16 KB when sharing
 // learned to survive real tabs (a checked wire, liveness by answers,
-// everyone's openMessages, final closes every tab hears of): about 2.2 KB.
+// everyone's openMessages, final closes every tab hears of, tabs vouched
+// for by the lock manager): about 3 KB.
 // Loading sharing only on first use (a chunk of its own) is what brings
 // the bundle back under its target.
-const BUDGET = 15 * 1024;
+const BUDGET = 16 * 1024;
 const file = 'dist/ws-connection.bundled.js';
 const source = readFileSync(file);
 const gzip = gzipSync(source, {level: 9}).length;
