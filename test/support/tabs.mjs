@@ -207,7 +207,7 @@ export class Tab {
   throttled = 0;
   #cdp;
   #options;
-  /** This load's records when it navigated away, until it is known whether it comes back. */
+  /** This load's records when it navigated away, and when it was gone, until it is known whether it comes back. */
   #left;
 
   constructor(name, page, options) {
@@ -236,8 +236,11 @@ export class Tab {
   }
   /** Navigates to `url`, away from the tab page, which may go into the back/forward cache. */
   async leave(url) {
-    this.#left = await this.#records();
+    const records = await this.#records();
     await this.page.goto(url);
+    // By now `pagehide` has closed its sockets and its elements are off the page, whether it was
+    // put in the back/forward cache or not: a load that does not come back ended here.
+    this.#left = {...records, at: Date.now()};
   }
   /**
    * Goes back to the tab page; resolves to true when it came back from the
@@ -253,7 +256,7 @@ export class Tab {
       this.throttled = await this.page.evaluate(() => window.__throttle ?? 0);
       return true;
     }
-    if (left) this.#keep(left, Date.now());
+    if (left) this.#keep(left, left.at);
     this.throttled = 0;
     await this.call('start', this.#options);
     return false;
