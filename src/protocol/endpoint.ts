@@ -96,6 +96,8 @@ export type SendResult =
       readonly accepted: true;
       /** True when nothing went out now: no open connection (or the store is behind). */
       readonly held: boolean;
+      /** The message as kept (`seq` 0 while it waits for the first session). */
+      readonly message: OutgoingMessage;
       /** The frames to write now. */
       readonly frames: Wire[];
     }
@@ -256,17 +258,17 @@ abstract class Endpoint {
     if (bytes + MAX_HEADER > this.peerMaxFrame) return refused('too-big');
     const full = this.refusal(bytes);
     if (full) return refused(full);
-    this.keep(kind, data, id, bytes);
+    const message = this.keep(kind, data, id, bytes);
     const frames = this.written();
-    return {accepted: true, held: frames.length === 0, frames};
+    return {accepted: true, held: frames.length === 0, message, frames};
   }
 
   protected refusal(bytes: number): Refusal | undefined {
     return this.outbox.refusal(bytes);
   }
 
-  protected keep(kind: SequencedKind, data: Payload, id: number, bytes: number): void {
-    this.outbox.push(kind, data, id, bytes);
+  protected keep(kind: SequencedKind, data: Payload, id: number, bytes: number): OutgoingMessage {
+    return this.outbox.push(kind, data, id, bytes);
   }
 
   /** The frames of every message due on the open connection. */
@@ -345,7 +347,7 @@ export class ClientEndpoint extends Endpoint {
   #token: string | undefined;
   #resumeSent = false;
   /** Messages accepted before the first session: numbered when it starts, after the start messages. */
-  #pending: {kind: SequencedKind; data: Payload; id: number; bytes: number}[] = [];
+  #pending: OutgoingMessage[] = [];
   #pendingBytes = 0;
   #lastRequestId = 0;
 
@@ -369,7 +371,7 @@ export class ClientEndpoint extends Endpoint {
 
   /** The messages not yet acknowledged, in order: those sent, then those not yet sent. */
   override unacknowledged(): OutgoingMessage[] {
-    return [...this.outbox.unacknowledged(), ...this.#pending.map((message) => ({...message, seq: 0}))];
+    return [...this.outbox.unacknowledged(), ...this.#pending];
   }
 
   /**
@@ -411,10 +413,12 @@ export class ClientEndpoint extends Endpoint {
     return this.#pendingBytes + bytes > this.limits.maxBytes ? 'buffer-full' : undefined;
   }
 
-  protected override keep(kind: SequencedKind, data: Payload, id: number, bytes: number): void {
+  protected override keep(kind: SequencedKind, data: Payload, id: number, bytes: number): OutgoingMessage {
     if (this.#session !== undefined) return super.keep(kind, data, id, bytes);
-    this.#pending.push({kind, data, id, bytes});
+    const message = {seq: 0, kind, data, id, bytes};
+    this.#pending.push(message);
     this.#pendingBytes += bytes;
+    return message;
   }
 
   protected override accepts(kind: SequencedKind, id: number): string | undefined {
@@ -450,7 +454,7 @@ export class ClientEndpoint extends Endpoint {
     const tooBig: OutgoingMessage[] = [];
     for (const message of this.#pending) {
       if (fits(message.bytes)) this.outbox.push(message.kind, message.data, message.id, message.bytes);
-      else tooBig.push({...message, seq: 0});
+      else tooBig.push(message);
     }
     this.#pending = [];
     this.#pendingBytes = 0;
