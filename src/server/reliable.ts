@@ -483,7 +483,7 @@ class Session extends EventEmitter<ReliableSessionEvents> implements ReliableSes
 
   send(data: SendableData): boolean {
     const payload = toPayload(data);
-    if (payload === undefined) return false;
+    if (payload === undefined || this.#ended) return false;
     return this.#sent(this.#endpoint.send(payload));
   }
 
