@@ -348,6 +348,24 @@ describe('reliable()', {timeout: 60_000}, () => {
     assert.equal((await store.load(session.id)).messages.length, 1);
   });
 
+  it('drops a frame the client sends again, and delivers it once', async () => {
+    const {sessions, url} = await server();
+    const ws = await silent(url);
+    const [session] = sessions;
+    ws.send('m1:once');
+    ws.send('m1:once');
+    ws.send('q2:1:asked once');
+    ws.send('q2:1:asked once');
+    const requests = [];
+    session.on('request', (data, reply) => requests.push(String(data)) && reply('ok'));
+    ws.send('m3:after');
+    await until(() => session.received.length === 2, 'the messages');
+    await sleep(50);
+    assert.deepEqual(session.received, ['once', 'after']);
+    assert.deepEqual(requests, ['asked once']);
+    assert.equal(ws.readyState, WebSocket.OPEN, 'a duplicate is no error');
+  });
+
   it('stops at bufferBytes too: the message that would cross it is refused', async () => {
     const {sessions, url} = await server({bufferBytes: 1000});
     await silent(url);
