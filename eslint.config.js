@@ -26,6 +26,17 @@ export default tseslint.config(
     },
   },
   {
+    files: ['src/protocol/**/*.ts'],
+    rules: {
+      // The protocol is pure: the client and the server both run it, so it reaches for no platform at all.
+      'no-restricted-globals': [
+        'error',
+        ...['window', 'document', 'navigator', 'location', 'customElements', 'process', 'Buffer', 'crypto'],
+        ...['setTimeout', 'setInterval', 'clearTimeout', 'clearInterval', 'performance', 'Date'],
+      ],
+    },
+  },
+  {
     files: [
       '**/*.mjs',
       '**/*.cjs',

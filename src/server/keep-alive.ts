@@ -11,6 +11,8 @@
 /** What `keepAlive` needs of a `ws` WebSocket. */
 export interface KeepAliveSocket {
   readonly readyState: number;
+  /** The subprotocol the connection selected (`ws` sets it; `''` for none). */
+  readonly protocol?: string;
   send(data: string): void;
   ping(): void;
   terminate(): void;
@@ -84,7 +86,19 @@ export function keepAlive<Socket extends KeepAliveSocket>(
   options: Partial<KeepAliveOptions> = {},
 ): KeepAlive {
   checkServer(server);
-  const {interval, timeout, pingMessage, pongMessage} = checkOptions(options);
+  return watch(server, checkOptions(options), () => true);
+}
+
+/**
+ * {@link keepAlive} with checked options, answering the text ping only on
+ * connections `answersPing` picks: `reliable()` answers its own protocol's
+ * pings, and an application's text that equals `ping` is not one there.
+ */
+export function watch<Socket extends KeepAliveSocket>(
+  server: KeepAliveServer<Socket>,
+  {interval, timeout, pingMessage, pongMessage}: KeepAliveOptions,
+  answersPing: (socket: Socket) => boolean,
+): KeepAlive {
   const ping = bytes(pingMessage);
   const isHeartbeat = (data: unknown, isBinary = false) => !isBinary && equals(data, pingMessage, ping);
 
@@ -94,12 +108,13 @@ export function keepAlive<Socket extends KeepAliveSocket>(
    */
   const watched = new Map<Socket, {unanswered: number | undefined; forget: () => void}>();
 
-  const watch = (socket: Socket) => {
+  const track = (socket: Socket) => {
     if (watched.has(socket)) return;
     const state = {unanswered: undefined as number | undefined, forget: () => {}};
+    const answers = answersPing(socket);
     const onMessage = (data: unknown, isBinary?: boolean) => {
       state.unanswered = undefined;
-      if (isHeartbeat(data, isBinary) && socket.readyState === OPEN) socket.send(pongMessage);
+      if (answers && isHeartbeat(data, isBinary) && socket.readyState === OPEN) socket.send(pongMessage);
     };
     const onPong = () => (state.unanswered = undefined);
     const onClose = () => state.forget();
@@ -144,8 +159,8 @@ export function keepAlive<Socket extends KeepAliveSocket>(
   };
   const timer = interval > 0 ? setInterval(pingAll, interval) : undefined;
 
-  for (const socket of server.clients) watch(socket);
-  server.on('connection', watch);
+  for (const socket of server.clients) track(socket);
+  server.on('connection', track);
   let stopped = false;
   const stop = () => {
     if (stopped) return;
@@ -153,7 +168,7 @@ export function keepAlive<Socket extends KeepAliveSocket>(
     clearInterval(timer);
     for (const deadline of deadlines) clearTimeout(deadline);
     deadlines.clear();
-    server.off('connection', watch);
+    server.off('connection', track);
     server.off('close', stop);
     for (const {forget} of [...watched.values()]) forget();
   };
@@ -161,7 +176,7 @@ export function keepAlive<Socket extends KeepAliveSocket>(
   return Object.assign(stop, {isHeartbeat});
 }
 
-function checkServer(server: unknown): void {
+export function checkServer(server: unknown): void {
   const candidate = server as Partial<KeepAliveServer> | null;
   if (
     typeof candidate?.on !== 'function' ||
@@ -174,14 +189,14 @@ function checkServer(server: unknown): void {
   }
 }
 
-function checkOptions(options: Partial<KeepAliveOptions>): KeepAliveOptions {
+export function checkOptions(options: Partial<KeepAliveOptions>, who = 'keepAlive'): KeepAliveOptions {
   if (options === null || typeof options !== 'object') {
-    throw new TypeError(`keepAlive(server, options): options must be an object, not ${String(options)}`);
+    throw new TypeError(`${who}(server, options): options must be an object, not ${String(options)}`);
   }
   for (const name of Object.keys(options)) {
     if (!(name in KEEP_ALIVE_DEFAULTS)) {
       throw new TypeError(
-        `keepAlive: unknown option "${name}"; the options are ${Object.keys(KEEP_ALIVE_DEFAULTS).join(', ')}`,
+        `${who}: unknown option "${name}"; the options are ${Object.keys(KEEP_ALIVE_DEFAULTS).join(', ')}`,
       );
     }
   }
@@ -196,7 +211,7 @@ function checkOptions(options: Partial<KeepAliveOptions>): KeepAliveOptions {
       value > MAX_DELAY
     ) {
       throw new TypeError(
-        `keepAlive: ${name} must be a number of ms ${allowZero ? 'from 0' : 'above 0'} up to ${MAX_DELAY}, not ${describe(value)}`,
+        `${who}: ${name} must be a number of ms ${allowZero ? 'from 0' : 'above 0'} up to ${MAX_DELAY}, not ${describe(value)}`,
       );
     }
   };
@@ -205,7 +220,7 @@ function checkOptions(options: Partial<KeepAliveOptions>): KeepAliveOptions {
   for (const name of ['pingMessage', 'pongMessage'] as const) {
     const value = resolved[name];
     if (typeof value !== 'string' || value === '') {
-      throw new TypeError(`keepAlive: ${name} must be a non-empty string, not ${describe(value)}`);
+      throw new TypeError(`${who}: ${name} must be a non-empty string, not ${describe(value)}`);
     }
   }
   return resolved;
