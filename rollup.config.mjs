@@ -1,5 +1,7 @@
-// The single-file CDN build: the compiled CDN entry (which defines the tag
-// and exports the element and the engine) with Lit inside, minified.
+// The CDN build: the compiled CDN entry (which defines the tag and exports
+// the element and the engine) with Lit inside, minified, in one file a page
+// loads; and sharing's code in a chunk beside it, which the entry imports
+// (relative to its own url) only when an element first shares.
 import {nodeResolve} from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
 
@@ -19,8 +21,14 @@ function bundleTypes() {
 
 export default {
   input: 'dist/cdn.js',
+  // The sharing chunk imports the engine's parts from the entry itself, not from a third file.
+  preserveEntrySignatures: 'allow-extension',
   output: {
-    file: 'dist/ws-connection.bundled.js',
+    dir: 'dist',
+    entryFileNames: 'ws-connection.bundled.js',
+    // Stable names, so that a CDN's cache and a page's CSP know them.
+    chunkFileNames: (chunk) =>
+      chunk.isDynamicEntry ? 'ws-connection.sharing.js' : 'ws-connection.[name].js',
     format: 'es',
     sourcemap: true,
   },

@@ -77,6 +77,28 @@ function packageSelfReference() {
   };
 }
 
+/**
+ * Serves /dist/ also at the paths jsDelivr and unpkg serve the package at
+ * (`/npm/ws-connection@1.2.3/dist/…`, `/ws-connection@1.2.3/dist/…`), so
+ * that the CDN test loads the bundle, and its chunk beside it, from there;
+ * and at `/chunk-missing/dist/`, without the chunk. Like a CDN, it lets any
+ * origin load them.
+ */
+function cdnPaths(context, next) {
+  // A CDN that fails to serve the chunk, for the test of what a page gets then.
+  if (context.url === '/chunk-missing/dist/ws-connection.sharing.js') {
+    context.status = 404;
+    return undefined;
+  }
+  const missing = /^\/chunk-missing\/dist\/(.*)$/.exec(context.url);
+  if (missing) context.url = `/dist/${missing[1]}`;
+  const match = /^\/(?:npm\/)?ws-connection@[^/]+\/dist\/(.*)$/.exec(context.url);
+  if (match) context.url = `/dist/${match[1]}`;
+  // As a CDN does, so that a sandboxed frame (an opaque origin) may load the modules.
+  if (context.url.startsWith('/dist/')) context.set('Access-Control-Allow-Origin', '*');
+  return next();
+}
+
 // Vue's ES module build expects a bundler to replace process.env.NODE_ENV.
 const replace = fromRollup(rollupReplace);
 
@@ -121,6 +143,7 @@ export default {
   files: ['test/**/*.test.ts', '!test/**/*.node.test.*'],
   nodeResolve: true,
   rootDir: '.',
+  middleware: [cdnPaths],
   plugins: [
     packageSelfReference(),
     reactEsmPlugin(),

@@ -39,9 +39,11 @@ export async function buildPeers() {
   }
   sizes.engine = gzip(await bundle(`export * from './dist/client/index.js';`, true));
   sizes.server = gzip(await bundle(`export * from './dist/server/index.js';`, true));
-  const cdn = readFileSync('dist/ws-connection.bundled.js');
-  sizes.bundle = gzip(cdn);
-  // The server's half is for Node: none of it may reach the browser's file.
-  sizes.serverInBundle = cdn.includes('keepAlive');
+  const cdn = ['dist/ws-connection.bundled.js', 'dist/ws-connection.sharing.js'].map((file) =>
+    readFileSync(file),
+  );
+  [sizes.bundle, sizes.sharing] = cdn.map(gzip);
+  // The server's half is for Node: none of it may reach the browser's files.
+  sizes.serverInBundle = cdn.some((file) => file.includes('keepAlive'));
   return {modules, sizes};
 }

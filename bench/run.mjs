@@ -291,12 +291,26 @@ async function main() {
 
   results.rows.push(
     {
-      figure: 'Size, gzip: CDN bundle with Lit and sharing (peers: minified library)',
+      figure: 'Size, gzip: CDN entry with Lit, what every page loads (peers: minified library)',
       ours: sizes.bundle,
       ...Object.fromEntries(PEERS.map((p) => [p, sizes[p]])),
       unit: ' B',
-      target: '≤ 10240 B',
-      met: sizes.bundle <= 10 * 1024,
+      target: '≤ 9216 B',
+      met: sizes.bundle <= 9 * 1024,
+    },
+    {
+      figure: 'Size, gzip: the sharing chunk, loaded when an element first shares',
+      ours: sizes.sharing,
+      unit: ' B',
+      target: '≤ 1536 B (the difference of the two targets)',
+      met: sizes.sharing <= 1.5 * 1024,
+    },
+    {
+      figure: 'Size, gzip: CDN entry with sharing',
+      ours: sizes.bundle + sizes.sharing,
+      unit: ' B',
+      target: '≤ 10752 B',
+      met: sizes.bundle + sizes.sharing <= 10.5 * 1024,
     },
     {
       figure: 'Size, gzip: engine alone, minified',
@@ -306,9 +320,9 @@ async function main() {
       met: sizes.engine <= 2.5 * 1024,
     },
     {
-      figure: 'Size, gzip: ws-connection/server.js, minified (Node only); in the CDN bundle?',
+      figure: 'Size, gzip: ws-connection/server.js, minified (Node only); in the CDN files?',
       ours: `${sizes.server} B; ${sizes.serverInBundle ? 'yes' : 'no'}`,
-      target: 'not in the CDN bundle',
+      target: 'not in the CDN files',
       met: !sizes.serverInBundle,
     },
   );

@@ -65,6 +65,83 @@ describe('CDN bundle in a plain page under a strict CSP', () => {
     el.close();
   });
 
+  /** The scripts the page fetched, as paths. */
+  const scripts = (win: PageWindow) =>
+    win.performance
+      .getEntriesByType('resource')
+      .map(({name}) => new URL(name).pathname)
+      .filter((path) => path.endsWith('.js'));
+
+  it('never fetches the sharing chunk on a page that does not share', async () => {
+    const page = await openPage('/test/cdn/csp.html');
+    frame = page.frame;
+    const el = page.win.document.querySelector('ws-connection') as WsConnection;
+    el.url = rig.url;
+    el.connect();
+    await until(() => el.state === 'open', {message: 'open'});
+    el.send('unshared');
+    await until(async () => (await rig.received()).includes('unshared'));
+    el.close();
+    expect(scripts(page.win)).to.include('/dist/ws-connection.bundled.js');
+    expect(scripts(page.win).filter((path) => path.includes('sharing'))).to.deep.equal([]);
+    expect(page.win.cspViolations).to.deep.equal([]);
+  });
+
+  for (const [from, dir] of [
+    ['dist', '/dist/'],
+    ['jsdelivr', '/npm/ws-connection@0.1.0/dist/'],
+    ['unpkg', '/ws-connection@0.1.0/dist/'],
+  ]) {
+    it(`loads the sharing chunk from beside the entry (${dir}) when an element first shares, under the strict CSP`, async () => {
+      const page = await openPage(`/test/cdn/csp.html?from=${from}`);
+      frame = page.frame;
+      const el = page.win.document.querySelector('ws-connection') as WsConnection;
+      const states: string[] = [];
+      el.addEventListener('ws-state', (event) => states.push(event.detail.state));
+      el.shared = `cdn ${from} ${Math.random()}`;
+      el.url = rig.url;
+      // Sent while sharing's code loads: it waits, as for any socket that is not open yet.
+      el.connect();
+      expect(el.send('while loading')).to.equal(true);
+      expect(el.queued).to.equal(1);
+      await until(() => el.state === 'open', {message: 'open'});
+      await until(async () => (await rig.received()).includes('while loading'));
+      expect(states).to.deep.equal(['connecting', 'open']);
+      expect(el.leader).to.equal(true);
+      const fetched = scripts(page.win);
+      expect(fetched).to.include(`${dir}ws-connection.bundled.js`);
+      expect(fetched).to.include(`${dir}ws-connection.sharing.js`);
+      // Beside the entry, once: not a second copy from another path.
+      expect(fetched.filter((path) => path.endsWith('.sharing.js'))).to.have.length(1);
+      expect(fetched.filter((path) => path.endsWith('.bundled.js'))).to.have.length(1);
+      expect(page.win.cspViolations).to.deep.equal([]);
+      el.close();
+    });
+  }
+
+  it('says so when the sharing chunk cannot be loaded, and keeps what was sent', async () => {
+    const page = await openPage('/test/cdn/csp.html?from=chunk-missing');
+    frame = page.frame;
+    const el = page.win.document.querySelector('ws-connection') as WsConnection;
+    const states: string[] = [];
+    const errors: string[] = [];
+    el.addEventListener('ws-state', (event) => states.push(event.detail.state));
+    el.addEventListener('ws-error', (event) => errors.push(`${event.detail.kind}: ${event.detail.message}`));
+    el.shared = true;
+    el.url = rig.url;
+    el.connect();
+    el.send('kept');
+    await until(() => errors.length === 1, {message: 'an error'});
+    expect(errors[0]).to.match(
+      /^socket-error: sharing's code could not be loaded .*connect\(\) tries again$/,
+    );
+    expect(states).to.deep.equal(['connecting', 'idle']);
+    expect(el.queued).to.equal(1);
+    expect((await rig.status()).accepted).to.equal(0);
+    el.close();
+    expect(el.state).to.equal('closed');
+  });
+
   it('exports the element, the engine and the shared engine, as its types say', async () => {
     const bundle = await import('/dist/ws-connection.bundled.js' as string);
     expect(Object.keys(bundle).sort()).to.deep.equal([

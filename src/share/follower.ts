@@ -1,9 +1,8 @@
 import type {Environment, TimerHandle} from '../client/environment.js';
-import {LATE_TIMER_SLACK} from '../client/heartbeat.js';
 import {ConnectionState} from '../client/ws-client.js';
 import type {HubMember, Sent} from './member.js';
 import {Vouched} from './vouched.js';
-import {PROBE_SPREAD, probeAfter} from './timing.js';
+import {LATE_PROBE, PROBE_SPREAD, probeAfter} from './timing.js';
 import type {Command, Final, FollowerMessage, HolderMessage, Payload, Snapshot} from './wire.js';
 
 /** What a follower needs from its hub. */
@@ -291,7 +290,7 @@ export class Follower {
     const probe = this.#probe;
     if (!probe) return this.#watch();
     // A late timer cannot tell whose silence it measured: ask once more.
-    if (this.#env.now() - probe.dueAt > LATE_TIMER_SLACK && !probe.again) return this.#sendProbe(true);
+    if (this.#env.now() - probe.dueAt > LATE_PROBE && !probe.again) return this.#sendProbe(true);
     void this.#host.lockHeld().then((held) => {
       if (this.#stopped || this.#probe !== probe) return;
       // Held by a holder that did not answer: take it. Free: this tab is in line for it.

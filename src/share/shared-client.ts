@@ -20,8 +20,8 @@ import {
 } from '../client/ws-client.js';
 import {defaultShareEnvironment, type ShareEnvironment} from './environment.js';
 import type {Hub} from './hub.js';
+import {type HubSource, loadedHubs, loadHubs} from './hubs.js';
 import type {HubMember, Sent} from './member.js';
-import {hubFor} from './registry.js';
 import type {Final, Snapshot} from './wire.js';
 
 export interface SharedClientOptions extends WsClientOptions {
@@ -64,6 +64,8 @@ export class SharedClient implements HubMember {
   #share = '';
   /** The hub, while this client uses the socket (`connect()` was called, and not `close()` or `pause()`). */
   #hub: Hub | undefined;
+  /** While sharing's code loads for this client's join: whether `reconnect()` was asked meanwhile. */
+  #loading: {reconnect: boolean} | undefined;
   #state: ConnectionState = ConnectionState.idle;
   #attempt = 0;
   #latency: number | undefined;
@@ -156,7 +158,9 @@ export class SharedClient implements HubMember {
   /** Drops the shared socket and connects again at once: for every client that shares it. */
   reconnect(): void {
     this.#run(() => {
-      if (this.#activate()) this.#hub!.command('reconnect');
+      if (!this.#activate()) return;
+      if (this.#hub) this.#hub.command('reconnect');
+      else this.#loading!.reconnect = true;
     });
   }
 
@@ -260,9 +264,9 @@ export class SharedClient implements HubMember {
     return this.#share ? `name ${this.#share}` : `url ${target} ${protocolList(protocols).join(',')}`;
   }
 
-  /** Joins the key's socket; false, with an error, when there is no key to join. */
+  /** Joins the key's socket, or starts to once sharing's code is here; false, with an error, when there is no key to join. */
   #activate(): boolean {
-    if (this.#hub) return true;
+    if (this.#hub || this.#loading) return true;
     const {url, urlProvider} = this.#options;
     if (!this.#share && url === undefined && urlProvider) {
       // Every such client would have the same key, whatever endpoint its provider gives.
@@ -274,14 +278,52 @@ export class SharedClient implements HubMember {
       this.#setState(ConnectionState.idle);
       return false;
     }
-    this.#hub = hubFor(this.#key(), this.#env, this.#shareEnv);
-    this.#hub.join(this);
+    const hubs = loadedHubs();
+    if (hubs) this.#join(hubs);
+    else this.#load();
     return true;
+  }
+
+  #join(hubs: HubSource): void {
+    // The key as it is now: options that changed while sharing's code loaded count.
+    this.#hub = hubs(this.#key(), this.#env, this.#shareEnv);
+    this.#hub.join(this);
+    if (!this.#hub.leader) this.#events.emit('leader', {leader: false});
+  }
+
+  /** Connecting until sharing's code is here, then joins; what is sent meanwhile waits, as it does for any socket. */
+  #load(): void {
+    const loading = (this.#loading = {reconnect: false});
+    this.#setState(ConnectionState.connecting);
+    loadHubs().then(
+      (hubs) =>
+        this.#run(() => {
+          // Closed, paused or moved meanwhile: stale.
+          if (this.#loading !== loading) return;
+          this.#loading = undefined;
+          this.#join(hubs);
+          if (loading.reconnect) this.#hub!.command('reconnect');
+        }),
+      (error: unknown) =>
+        this.#run(() => {
+          if (this.#loading !== loading) return;
+          this.#loading = undefined;
+          // Nothing is lost: what waits stays for the next `connect()`, which tries again.
+          this.#error(
+            'socket-error',
+            `sharing's code could not be loaded (${String(error)}); connect() tries again`,
+            undefined,
+            error,
+          );
+          this.#setState(ConnectionState.idle);
+        }),
+    );
   }
 
   #deactivate(code?: number, reason?: string): void {
     const hub = this.#hub;
     this.#hub = undefined;
+    this.#loading = undefined;
     this.#latency = undefined;
     hub?.leave(this, code, reason);
   }

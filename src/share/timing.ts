@@ -25,5 +25,14 @@ export function probeAfter(timeout: number): number {
  */
 export const PROBE_SPREAD = 100;
 
+/**
+ * A probe's timer that fired later than this after its deadline was
+ * throttled, and cannot tell whose silence it measured: the follower asks
+ * once more. The engine's heartbeat allows the same second; this one is
+ * sharing's own, so that sharing's code (a chunk of its own in the CDN
+ * build) needs nothing from the engine but its public classes.
+ */
+export const LATE_PROBE = 1000;
+
 /** How long a page that took the lock from a silent holder waits before it opens its socket. */
 export const TAKEOVER_SETTLE = 50;

@@ -16,9 +16,9 @@ type Report =
   | {type: 'locks'; request: string};
 
 /**
- * The sandboxed page. An opaque origin cannot load the test server's modules
- * (they would need CORS headers), so it is handed the CDN bundle's text and
- * imports it from a blob URL of its own.
+ * The sandboxed page. It loads the CDN bundle as it would from a CDN, whose
+ * files any origin may load (the test server sends the CORS header for
+ * /dist/ as a CDN does), and the bundle its sharing chunk from beside it.
  */
 const SANDBOXED_PAGE = `<!doctype html><body><script>
   const report = (message) => parent.postMessage(message, '*');
@@ -38,7 +38,7 @@ const SANDBOXED_PAGE = `<!doctype html><body><script>
       () => report({type: 'locks', request: 'granted'}),
       (error) => report({type: 'locks', request: error.name}),
     );
-    await import(URL.createObjectURL(new Blob([data.code], {type: 'text/javascript'})));
+    await import(data.bundle);
     for (let i = 0; i < data.elements; i++) {
       const el = document.createElement('ws-connection');
       for (const [name, value] of Object.entries(data.attributes)) el.setAttribute(name, value);
@@ -86,12 +86,17 @@ describe('shared in a sandboxed frame', () => {
       if (event.source === frame.contentWindow) reports.push(event.data as Report);
     };
     addEventListener('message', onReport);
-    const code = await (await fetch('/dist/ws-connection.bundled.js')).text();
     frame.srcdoc = SANDBOXED_PAGE;
     document.body.append(frame);
     await until(() => reports.some(({type}) => type === 'ready'), {message: 'the sandboxed page'});
     frame.contentWindow!.postMessage(
-      {type: 'start', code, elements: 2, url: rig.url, attributes: {...FAST, shared: ''}},
+      {
+        type: 'start',
+        bundle: new URL('/dist/ws-connection.bundled.js', location.href).href,
+        elements: 2,
+        url: rig.url,
+        attributes: {...FAST, shared: ''},
+      },
       '*',
     );
 
