@@ -1,7 +1,7 @@
 // Angular, typed by `ws-connection/angular`: WsConnectionDirective makes the
 // tag known, so the template is type-checked without CUSTOM_ELEMENTS_SCHEMA:
 // its inputs, and `$event` of `(ws-*)` with `detail` typed.
-import {Component, input, signal} from '@angular/core';
+import {Component, Input, signal} from '@angular/core';
 import type {ConnectionState, WsConnection, WsErrorEvent} from 'ws-connection';
 import {WsConnectionDirective} from 'ws-connection/angular';
 
@@ -12,7 +12,7 @@ import {WsConnectionDirective} from 'ws-connection/angular';
     <section>
       <ws-connection
         #connection
-        [url]="url()"
+        [url]="url"
         json
         heartbeatInterval="5000"
         (ws-state)="state.set($event.detail.state)"
@@ -35,7 +35,8 @@ import {WsConnectionDirective} from 'ws-connection/angular';
   `,
 })
 export class LiveFeedComponent {
-  readonly url = input.required<string>();
+  // A decorator rather than input(): the browser test compiles it in the page (JIT).
+  @Input({required: true}) url!: string;
   readonly state = signal<ConnectionState>('idle');
   readonly messages = signal<unknown[]>([]);
   readonly text = signal('');

@@ -22,7 +22,7 @@ export function LiveFeed(props: {url: string}) {
       <ws-connection
         ref={(element) => (connection = element)}
         prop:url={props.url}
-        prop:json
+        prop:json={true}
         attr:heartbeat-interval={5000}
         on:ws-state={(event) => setState(event.detail.state)}
         on:ws-message={(event) => setMessages((list) => [...list, event.detail.data])}
