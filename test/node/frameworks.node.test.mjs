@@ -242,6 +242,33 @@ describe('framework typings, checked by each framework', () => {
 
   after(() => rmSync(project, {recursive: true, force: true}));
 
+  it("gives the Angular directive, written by hand, an input for each of the element's settable properties and an output for each event", () => {
+    const manifest = JSON.parse(readFileSync(join(root, 'custom-elements.json'), 'utf8'));
+    const element = manifest.modules
+      .flatMap((module) => module.declarations ?? [])
+      .find((declaration) => declaration.tagName === 'ws-connection');
+    const settable = element.members
+      .filter(
+        (member) =>
+          member.kind === 'field' && !member.readonly && !member.static && member.privacy === 'public',
+      )
+      .map((member) => member.name);
+    // What Angular's compiler reads: `ɵɵDirectiveDeclaration<Type, selector, exportAs, inputs, outputs, …>`.
+    const declaration = readFileSync(join(root, 'dist', 'frameworks', 'angular.d.ts'), 'utf8')
+      .split('\n')
+      .find((line) => line.includes('ɵɵDirectiveDeclaration<WsConnectionDirective, "ws-connection",'));
+    assert.ok(declaration, 'the directive is compiled for selector ws-connection');
+    const inputs = [...declaration.matchAll(/"(\w+)": \{ "alias": "(\w+)"/g)].map(([, name, alias]) => {
+      assert.equal(alias, name, `input ${name} keeps the property's name`);
+      return name;
+    });
+    // The outputs follow the inputs: `{ "wsState": "ws-state"; … }`.
+    const outputMap = /\}; \}, \{ ((?:"\w+": "[\w-]+"; )*)\}/.exec(declaration)[1];
+    const outputs = [...outputMap.matchAll(/"\w+": "([\w-]+)";/g)].map(([, event]) => event);
+    assert.deepEqual(inputs.sort(), [...settable].sort());
+    assert.deepEqual(outputs.sort(), element.events.map((event) => event.name).sort());
+  });
+
   for (const framework of FRAMEWORKS) {
     describe(framework.name, () => {
       const source = readFileSync(join(root, 'test', 'frameworks', framework.dir, framework.example), 'utf8');
