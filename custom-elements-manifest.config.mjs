@@ -1,6 +1,7 @@
 // The manifest describes the package as published: its modules are the
 // compiled files under dist/, not the TypeScript sources they come from.
 import {posix} from 'node:path';
+import {frameworkTypes} from './scripts/framework-types.mjs';
 
 /** `src/a/b.ts` → `dist/a/b.js`; a path relative to `from` (`./b.js`) is resolved first. */
 function published(path, from) {
@@ -39,8 +40,9 @@ function publishedPaths() {
 
 export default {
   globs: ['src/**/*.ts'],
-  exclude: ['src/**/*.test.ts'],
+  // The Angular directive is compiled by Angular's compiler and is no custom element.
+  exclude: ['src/**/*.test.ts', 'src/frameworks/**'],
   outdir: '.',
   litelement: true,
-  plugins: [publishedPaths()],
+  plugins: [publishedPaths(), frameworkTypes({outdir: 'dist/frameworks', typesFrom: '../index.js'})],
 };

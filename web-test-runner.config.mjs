@@ -10,6 +10,7 @@ import {chromeLauncher} from '@web/test-runner-chrome';
 import {puppeteerLauncher} from '@web/test-runner-puppeteer';
 import {webdriverLauncher} from '@web/test-runner-webdriver';
 import {CHROMIUM_FLAGS, ON_TIME_TIMER_FLAGS} from './scripts/chromium-flags.mjs';
+import {frameworkCompilersPlugin} from './test/support/framework-compilers-plugin.mjs';
 import {reactEsmPlugin} from './test/support/react-esm-plugin.mjs';
 import {wsRigPlugin} from './test/support/rig-plugin.mjs';
 
@@ -141,18 +142,21 @@ function countingReporter(file) {
 
 export default {
   files: ['test/**/*.test.ts', '!test/**/*.node.test.*'],
-  nodeResolve: true,
+  // As browser bundlers do: Svelte's and Solid's entries for the browser, not their server ones.
+  nodeResolve: {exportConditions: ['development', 'browser']},
   rootDir: '.',
   middleware: [cdnPaths],
+  mimeTypes: {'**/*.svelte': 'js', '**/*.vue': 'js'},
   plugins: [
     packageSelfReference(),
     reactEsmPlugin(),
+    frameworkCompilersPlugin(),
     replace({
       include: ['**/node_modules/vue/**', '**/node_modules/@vue/**'],
       preventAssignment: true,
       'process.env.NODE_ENV': JSON.stringify('development'),
     }),
-    esbuildPlugin({ts: true, jsx: true, target: 'es2022', tsconfig: 'tsconfig.json'}),
+    esbuildPlugin({ts: true, tsx: true, jsx: true, target: 'es2022', tsconfig: 'tsconfig.json'}),
     wsRigPlugin(),
   ],
   browsers: [launcher()],

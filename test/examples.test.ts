@@ -1,34 +1,11 @@
 // The documented examples, run as written, against the real server.
-import {expect} from '@open-wc/testing';
 import {createElement} from 'react';
 import {createRoot, type Root} from 'react-dom/client';
 import {type App, createApp} from 'vue';
 import {LiveFeed as ReactLiveFeed} from '../examples/react/LiveFeed.jsx';
 import {LiveFeed as VueLiveFeed} from '../examples/vue/LiveFeed.js';
+import {exerciseFeed} from './support/feed.js';
 import {Rig, until} from './support/rig.js';
-
-/** Types into an input the way a person does, so frameworks' change tracking sees it. */
-function type(input: HTMLInputElement, text: string) {
-  Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value')!.set!.call(input, text);
-  input.dispatchEvent(new Event('input', {bubbles: true}));
-}
-
-/** What every example must do: show the state, list messages, send, and recover. */
-async function exerciseFeed(root: ParentNode, stateText: () => string | undefined) {
-  await until(() => stateText() === 'open', {message: 'shows open'});
-  await rig.send(JSON.stringify({price: 1}));
-  await until(() => root.querySelectorAll('li').length === 1, {message: 'lists the message'});
-  expect(root.querySelector('li')!.textContent).to.equal('{"price":1}');
-
-  type(root.querySelector('input')!, 'hello');
-  root.querySelector('form')!.requestSubmit();
-  await until(async () => (await rig.received()).includes('{"text":"hello"}'), {message: 'sent'});
-
-  // Down for half a second: a dropped connection alone may be back before a poll sees it gone.
-  await rig.restart(500);
-  await until(() => stateText() !== 'open', {message: 'notices the outage'});
-  await until(() => stateText() === 'open', {timeout: 10_000, message: 'back open'});
-}
 
 let rig: Rig;
 
@@ -49,7 +26,7 @@ describe('examples', () => {
     const root: Root = createRoot(container);
     root.render(createElement(ReactLiveFeed, {url: rig.url}));
     try {
-      await exerciseFeed(container, () => container.querySelector('.state')?.textContent ?? undefined);
+      await exerciseFeed(rig, container, () => container.querySelector('.state')?.textContent ?? undefined);
     } finally {
       root.unmount();
     }
@@ -60,7 +37,7 @@ describe('examples', () => {
     const app: App = createApp(VueLiveFeed, {url: rig.url});
     app.mount(container);
     try {
-      await exerciseFeed(container, () => container.querySelector('.state')?.textContent ?? undefined);
+      await exerciseFeed(rig, container, () => container.querySelector('.state')?.textContent ?? undefined);
     } finally {
       app.unmount();
     }
@@ -74,6 +51,6 @@ describe('examples', () => {
     container.append(frame);
     await loaded;
     const doc = frame.contentDocument!;
-    await exerciseFeed(doc, () => doc.body.dataset.state);
+    await exerciseFeed(rig, doc, () => doc.body.dataset.state);
   });
 });

@@ -165,7 +165,7 @@ describe('the published package', () => {
 
   it('gives Node, with ws installed, the server half: it runs, and it type-checks', async () => {
     assert.ok(files.has('dist/server/index.js') && files.has('dist/server/keep-alive.js'));
-    assert.deepEqual(pkg.peerDependenciesMeta, {ws: {optional: true}});
+    assert.deepEqual(pkg.peerDependenciesMeta.ws, {optional: true});
     assert.ok(!Object.keys(pkg.dependencies).includes('ws'), 'ws is not a dependency');
     for (const name of ['ws', '@types/ws', '@types/node']) {
       mkdirSync(dirname(join(project, 'node_modules', name)), {recursive: true});
@@ -210,6 +210,22 @@ describe('the published package', () => {
       .getPreEmitDiagnostics(program)
       .map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
     assert.deepEqual(diagnostics, []);
+  });
+
+  it('ships the framework typings on their subpaths, the frameworks optional peers', () => {
+    for (const name of ['react', 'solid', 'svelte', 'vue']) {
+      const entry = pkg.exports[`./${name}`];
+      assert.deepEqual(Object.keys(entry), ['types'], `ws-connection/${name} is types only`);
+      assert.ok(files.has(entry.types.slice(2)), `${entry.types} is not packed`);
+    }
+    assert.ok(files.has('dist/frameworks/jsx.d.ts'), 'the JSX types the entries share');
+    const angular = pkg.exports['./angular'];
+    assert.ok(files.has(angular.types.slice(2)) && files.has(angular.default.slice(2)));
+    // Angular's linker needs the partial declaration, not a decorated class.
+    assert.match(readFileSync(join(root, angular.default), 'utf8'), /ɵɵngDeclareDirective\(/);
+    for (const peer of Object.keys(pkg.peerDependencies)) {
+      assert.deepEqual(pkg.peerDependenciesMeta[peer], {optional: true}, `${peer} is an optional peer`);
+    }
   });
 
   it('keeps the server half out of the browser bundle', () => {
