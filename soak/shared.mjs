@@ -228,6 +228,8 @@ function faults(world) {
   };
 }
 
+const iso = (at) => (at === undefined ? undefined : new Date(at).toISOString());
+
 /** ms until every element of `tabs` is closed, or null after `bound`. */
 async function allClosed(tabs, bound) {
   const from = Date.now();
@@ -545,7 +547,14 @@ export async function sharedSoak({executablePath, seconds, random, only, log}) {
     progress: [],
   };
   const closed = [];
-  const report = {tabs: TABS, elements: ELEMENTS, faults: {}, recoveries: []};
+  // For the reader of a broken run: when each fault came, and each socket's life.
+  const report = {
+    tabs: TABS,
+    elements: ELEMENTS,
+    faults: {},
+    recoveries: [],
+    timeline: {faults: [], sockets: []},
+  };
   try {
     for (let i = 0; i < TABS; i++) tabs.push(await open(rig));
     await allOpen(tabs);
@@ -580,6 +589,12 @@ export async function sharedSoak({executablePath, seconds, random, only, log}) {
         // Counted below.
       }
       report.recoveries.push({fault: name, ms, bound});
+      report.timeline.faults.push({
+        fault: name,
+        from: iso(from),
+        healed: iso(healed),
+        tabs: tabs.map((tab) => tab.name),
+      });
       if (ms === null || ms > bound)
         log(`"${name}": back to open after ${ms ?? 'never'} ms (bound ${bound})`);
       await sleep(500 + random() * 1000);
@@ -595,6 +610,11 @@ export async function sharedSoak({executablePath, seconds, random, only, log}) {
     const sends = (await Promise.all(tabs.map((tab) => tab.call('sends')))).flat();
     const sockets = (await Promise.all([...closed, ...tabs].map((tab) => tab.sockets()))).flat();
     report.overlaps = overlaps(sockets, world.hangs);
+    report.timeline.sockets = sockets.map(({tab, opened, ended}) => ({
+      tab,
+      opened: iso(opened),
+      ended: iso(ended),
+    }));
     // Joining takes the retry schedule as it is: attempts in an outage, against its length, for the record.
     report.outages = world.outages.map(({from, to, changes}) => ({
       ms: to - from,

@@ -237,9 +237,19 @@ export class Tab {
   /** Navigates to `url`, away from the tab page, which may go into the back/forward cache. */
   async leave(url) {
     const records = await this.#records();
+    // The page's last word as it goes, after its elements' own `pagehide` (listeners run in the
+    // order they were added): what its sockets and elements did then, and when. A load that does
+    // not come back cannot be asked later; the tab's sessionStorage outlives it.
+    await this.page.evaluate(() =>
+      window.addEventListener('pagehide', () => {
+        const {sockets, logs} = window.tab;
+        sessionStorage.setItem(
+          'tab-left',
+          JSON.stringify({at: Date.now(), sockets: sockets(), logs: logs()}),
+        );
+      }),
+    );
     await this.page.goto(url);
-    // By now `pagehide` has closed its sockets and its elements are off the page, whether it was
-    // put in the back/forward cache or not: a load that does not come back ended here.
     this.#left = {...records, at: Date.now()};
   }
   /**
@@ -252,11 +262,18 @@ export class Tab {
     this.#left = undefined;
     await this.page.goBack();
     await this.page.waitForFunction(() => window.tabReady === true);
+    const saved = await this.page.evaluate(() => {
+      const record = sessionStorage.getItem('tab-left');
+      sessionStorage.removeItem('tab-left');
+      return record && JSON.parse(record);
+    });
     if (await this.page.evaluate(() => window.tab.logs().length > 0)) {
       this.throttled = await this.page.evaluate(() => window.__throttle ?? 0);
       return true;
     }
-    if (left) this.#keep(left, left.at);
+    // Its own record of its last moment, or failing that, what it said before it left.
+    if (saved) this.#keep(saved, saved.at);
+    else if (left) this.#keep(left, left.at);
     this.throttled = 0;
     await this.call('start', this.#options);
     return false;
