@@ -137,7 +137,6 @@ export class Follower {
       const missed = message.finals > 0 && message.final;
       this.#finals = message.finals;
       this.#taken.clear();
-      this.#told.clear();
       this.#introduce();
       if (missed) this.#ended(message.finals, missed);
     }
