@@ -15,14 +15,6 @@ export interface WsConnectionEventMap {
   'ws-error': WsErrorEvent;
 }
 
-/** Events bubble and are composed, so a page can listen on `document`. */
-export function connectionEvent<K extends keyof WsConnectionEventMap>(
-  type: K,
-  detail: WsConnectionEventMap[K]['detail'],
-): WsConnectionEventMap[K] {
-  return new CustomEvent(type, {detail, bubbles: true, composed: true}) as WsConnectionEventMap[K];
-}
-
 declare global {
   // Types listeners on elements, `document` and `window` alike.
   // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- declaration merging

@@ -2,7 +2,7 @@ import {css, type PropertyDeclarations, type PropertyValues, ReactiveElement} fr
 import {numberAttribute, sharedAttribute, textAttribute} from './attributes.js';
 import {DEFAULT_OPTIONS, type WsClientOptions} from './client/options.js';
 import {ConnectionState, WsClient} from './client/ws-client.js';
-import {connectionEvent} from './events.js';
+import type {WsConnectionEventMap} from './events.js';
 import {Placement} from './placement.js';
 import {SharedClient} from './share/shared-client.js';
 import {statusText} from './status-text.js';
@@ -413,6 +413,14 @@ export class WsConnection extends ReactiveElement {
       this.#countdown = undefined;
     }
   }
+}
+
+/** Events bubble and are composed, so a page can listen on `document`. */
+function connectionEvent<K extends keyof WsConnectionEventMap>(
+  type: K,
+  detail: WsConnectionEventMap[K]['detail'],
+): WsConnectionEventMap[K] {
+  return new CustomEvent(type, {detail, bubbles: true, composed: true}) as WsConnectionEventMap[K];
 }
 
 function element(tag: string, attributes: Record<string, string> = {}, ...children: Node[]): HTMLElement {

@@ -55,7 +55,8 @@ describe('<ws-connection>', () => {
   });
 
   it('has the engine’s defaults', async () => {
-    const {DEFAULT_OPTIONS, formatCodeRanges} = await import('../src/client/index.js');
+    const {DEFAULT_OPTIONS} = await import('../src/client/options.js');
+    const {formatCodeRanges} = await import('../src/client/close-codes.js');
     const el = document.createElement('ws-connection');
     for (const name of [
       'heartbeatInterval',

@@ -7,15 +7,12 @@ export {
   type StateChange,
   type WsClientEventMap,
 } from './ws-client.js';
-export {DEFAULT_OPTIONS, type ResolvedOptions, type WsClientOptions} from './options.js';
-export {
-  defaultEnvironment,
-  type Environment,
-  type LifecycleSignal,
-  type SocketConstructor,
-  type SocketLike,
-  type TimerHandle,
+export type {ResolvedOptions, WsClientOptions} from './options.js';
+export type {
+  Environment,
+  LifecycleSignal,
+  SocketConstructor,
+  SocketLike,
+  TimerHandle,
 } from './environment.js';
-export {parseCodeRanges, formatCodeRanges, includesCode, type CodeRanges} from './close-codes.js';
-export {resolveSocketUrl, redactUrl} from './url.js';
-export {retryDelay} from './backoff.js';
+export type {CodeRanges} from './close-codes.js';
