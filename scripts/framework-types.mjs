@@ -54,7 +54,7 @@ function vueTypes(manifest) {
   return `
 import type {DefineComponent} from 'vue';
 import type {${elements.map(props).join(', ')}} from './jsx.js';
-export type * from './jsx.js';
+export type {${elements.map(props).join(', ')}} from './jsx.js';
 
 declare module 'vue' {
   interface GlobalComponents {
@@ -85,7 +85,7 @@ const ENTRIES = {
 import type {DetailedHTMLProps, HTMLAttributes} from 'react';
 import type {WsConnection} from '../index.js';
 import type {CustomCssProperties, WsConnectionProps} from './jsx.js';
-export type * from './jsx.js';
+export type {WsConnectionProps} from './jsx.js';
 
 declare module 'react' {
   namespace JSX {
@@ -98,7 +98,7 @@ declare module 'react' {
 `,
   'solid.d.ts': `
 import type {CustomElementsSolidJs} from './jsx.js';
-export type * from './jsx.js';
+export type {WsConnectionSolidJsProps} from './jsx.js';
 
 declare module 'solid-js' {
   namespace JSX {
@@ -112,7 +112,7 @@ declare module 'solid-js' {
 import type {HTMLAttributes} from 'svelte/elements';
 import type {WsConnection} from '../index.js';
 import type {WsConnectionProps} from './jsx.js';
-export type * from './jsx.js';
+export type {WsConnectionProps} from './jsx.js';
 
 declare module 'svelte/elements' {
   interface SvelteHTMLElements {
