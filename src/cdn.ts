@@ -9,3 +9,4 @@ export {WsClient, ConnectionState} from './client/index.js';
 export {SharedClient} from './share/shared-client.js';
 export type {ErrorDetail, ErrorKind, MessageDetail, StateChange, WsClientOptions} from './client/index.js';
 export type {WsConnectionEventMap, WsErrorEvent, WsMessageEvent, WsStateEvent} from './events.js';
+export type {StatusWords} from './status-text.js';

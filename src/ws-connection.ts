@@ -5,7 +5,7 @@ import {ConnectionState, WsClient} from './client/ws-client.js';
 import type {WsConnectionEventMap} from './events.js';
 import {Placement} from './placement.js';
 import {SharedClient} from './share/shared-client.js';
-import {statusText} from './status-text.js';
+import {type StatusWords, statusText as wordsFor} from './status-text.js';
 
 /**
  * Element properties that are engine options of the same name. Their defaults
@@ -126,6 +126,7 @@ export class WsConnection extends ReactiveElement {
     hideStatus: {type: Boolean, attribute: 'hide-status', reflect: true},
     urlProvider: {attribute: false},
     openMessages: {attribute: false},
+    statusText: {attribute: false},
   };
 
   /** `ws:`/`wss:`/`http:`/`https:` URL, or a path (`/ws`) resolved against the page. Changing it reconnects. */
@@ -180,6 +181,22 @@ export class WsConnection extends ReactiveElement {
 
   /** Hide the status area. */
   hideStatus = false;
+
+  /**
+   * The status area's words, in another language or your own: functions of
+   * the state, the attempt, the countdown and the latency, which come
+   * formatted with `Intl` for the element's `lang` (or the nearest
+   * ancestor's, as `<html lang>`; English without one). Those left out stay
+   * English.
+   *
+   * @example
+   * el.statusText = {
+   *   state: (state) => ({open: 'Verbunden', connecting: 'Verbinde…'})[state] ?? state,
+   *   reconnecting: (attempt) => `Neuer Versuch ${attempt}`,
+   *   retryIn: (seconds) => ` in ${seconds}`,
+   * };
+   */
+  statusText: Partial<StatusWords> = {};
 
   /**
    * Called before every attempt for the URL (fresh tokens); may return a
@@ -349,15 +366,21 @@ export class WsConnection extends ReactiveElement {
   protected override update(changed: PropertyValues<this>): void {
     super.update(changed);
     this.#status ??= this.#renderStatusArea();
-    const {text, detail = ''} = statusText({
-      state: this.state,
-      attempt: this.attempt,
-      latency: this.latency,
-      nextRetryAt: this.nextRetryAt,
-      now: Date.now(),
-      close: this.#lastClose,
-      remote: !this.leader,
-    });
+    // The page's language (`<html lang>`, or a nearer `lang`); English words go with English numbers.
+    const lang = this.closest('[lang]')?.getAttribute('lang') || 'en';
+    const {text, detail = ''} = wordsFor(
+      {
+        state: this.state,
+        attempt: this.attempt,
+        latency: this.latency,
+        nextRetryAt: this.nextRetryAt,
+        now: Date.now(),
+        close: this.#lastClose,
+        remote: !this.leader,
+      },
+      this.statusText,
+      lang,
+    );
     // Text nodes: words from the network (close reasons) never become markup.
     if (this.#status.text.data !== text) this.#status.text.data = text;
     if (this.#status.detail.data !== detail) this.#status.detail.data = detail;

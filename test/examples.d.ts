@@ -7,3 +7,8 @@ declare module '*/examples/vue/LiveFeed.js' {
   import type {Component} from 'vue';
   export const LiveFeed: Component<{url: string}>;
 }
+declare module '*/examples/i18n/status-words.js' {
+  import type {StatusWords} from '../src/status-text.js';
+  export const deutsch: Partial<StatusWords>;
+  export const francais: Partial<StatusWords>;
+}

@@ -40,13 +40,35 @@ describe('statusText', () => {
     );
   });
 
+  it('takes the words it is given, and formats numbers for the language', () => {
+    const words = {
+      reconnecting: (attempt: string) => `Versuch ${attempt}`,
+      retryIn: (seconds: string) => ` in ${seconds}`,
+      latency: (ms: string) => ` (${ms})`,
+    };
+    expect(
+      statusText({...base, state: 'reconnecting', attempt: 1234, nextRetryAt: 12_100}, words, 'de'),
+    ).to.deep.equal({
+      text: 'Versuch 1.234',
+      detail: ' in 3 Sek.',
+    });
+    const french = statusText({...base, state: 'open', latency: 1500}, words, 'fr');
+    expect(french.text).to.equal('Connected');
+    // French groups digits with a (narrow) no-break space.
+    expect(french.detail).to.match(/^ \(1\s500\sms\)$/);
+    // A language Intl does not know falls back to the default, never throws.
+    expect(
+      statusText({...base, state: 'reconnecting', attempt: 2, nextRetryAt: 12_100}, {}, 'x-%%').text,
+    ).to.match(/^Reconnecting, attempt 2$/);
+  });
+
   it('counts down to the next attempt while reconnecting, rounding up', () => {
     expect(statusText({...base, state: 'reconnecting', attempt: 2, nextRetryAt: 12_100})).to.deep.equal({
       text: 'Reconnecting, attempt 2',
-      detail: ' in 3 s',
+      detail: ' in 3 sec',
     });
     expect(statusText({...base, state: 'reconnecting', attempt: 1, nextRetryAt: 9_000}).detail).to.equal(
-      ' in 0 s',
+      ' in 0 sec',
     );
   });
 });

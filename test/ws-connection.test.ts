@@ -282,7 +282,7 @@ describe('<ws-connection>', () => {
       await rig.kill();
       await until(() => el.state === 'reconnecting');
       await el.updateComplete;
-      expect(status.textContent).to.match(/in \d s/);
+      expect(status.textContent).to.match(/in \d sec/);
       expect(announced()).to.equal('Reconnecting, attempt 1');
     });
 
@@ -291,7 +291,35 @@ describe('<ws-connection>', () => {
       await rig.kill();
       await until(() => el.state === 'reconnecting');
       await el.updateComplete;
-      expect(statusOf(el).textContent).to.match(/Reconnecting, attempt 1 in \d s/);
+      expect(statusOf(el).textContent).to.match(/Reconnecting, attempt 1 in \d sec/);
+    });
+
+    it('speaks the words of statusText, with numbers in the language of the page part it is in', async () => {
+      const {deutsch, francais} = await import('../examples/i18n/status-words.js');
+      const holder = await fixture<HTMLElement>(html`<div lang="de"></div>`);
+      const el = document.createElement('ws-connection');
+      el.setAttribute('url', rig.url);
+      el.setAttribute('reconnect-delay', '5000');
+      el.statusText = deutsch;
+      holder.append(el);
+      await until(() => el.state === 'open');
+      await el.updateComplete;
+      expect(statusOf(el).textContent).to.contain('Verbunden');
+      await rig.kill();
+      await until(() => el.state === 'reconnecting');
+      await el.updateComplete;
+      expect(statusOf(el).textContent).to.match(/^Verbinde neu, Versuch 1 in \d\sSek\.$/);
+      // Another language and its words, assigned as a framework does on every render: a fresh object.
+      holder.lang = 'fr';
+      el.statusText = {...francais};
+      await el.updateComplete;
+      expect(statusOf(el).textContent).to.match(/^Reconnexion, tentative 1 dans \d\ss$/);
+      // Words left out stay English; so do numbers where no lang is set.
+      holder.removeAttribute('lang');
+      el.statusText = {retryIn: (seconds) => ` — ${seconds}`};
+      await el.updateComplete;
+      expect(statusOf(el).textContent).to.match(/^Reconnecting, attempt 1 — \d\ssec$/);
+      el.remove();
     });
 
     it('is replaced by slot="status" content and hidden by hide-status', async () => {

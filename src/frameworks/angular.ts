@@ -103,6 +103,10 @@ export class WsConnectionDirective {
   @Input() set openMessages(value: WsConnection['openMessages']) {
     this.#element.openMessages = value;
   }
+  /** The status area's words, in another language or your own. */
+  @Input() set statusText(value: WsConnection['statusText']) {
+    this.#element.statusText = value;
+  }
 
   // Angular listens to the element's own event of the same name as well as
   // to an output, so these never emit: they are here for their types.
