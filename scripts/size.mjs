@@ -12,7 +12,9 @@ import {gzipSync} from 'node:zlib';
 // closes every tab hears of, tabs vouched for by the lock manager); loading
 // sharing only on first use took its 5.4 KB out of the entry. What is left
 // is Lit's ReactiveElement (2.7 KB), the engine (5.1 KB) and the element.
-const BUDGETS = {entry: 11 * 1024, sharing: 5.75 * 1024, 'entry with sharing': 16.5 * 1024};
+// Status words in the page's language (`statusText`, numbers by Intl) cost
+// 0.19 KB more.
+const BUDGETS = {entry: 11.25 * 1024, sharing: 5.75 * 1024, 'entry with sharing': 16.75 * 1024};
 const FILES = {entry: 'dist/ws-connection.bundled.js', sharing: 'dist/ws-connection.sharing.js'};
 
 const gzip = (file) => gzipSync(readFileSync(file), {level: 9}).length;

@@ -77,3 +77,14 @@ describe('README and custom-elements.json', () => {
     assert.ok(compared >= 8, `only ${compared} defaults compared`);
   });
 });
+
+describe('README and the examples it quotes', () => {
+  it('quotes each `<!-- name: file -->` block as the file has it', () => {
+    const quotes = [...readme.matchAll(/<!-- [\w-]+: (\S+) -->\n\n```\w*\n([\s\S]*?)```/g)];
+    assert.ok(quotes.length >= 1, 'no quoted block found');
+    for (const [, file, code] of quotes) {
+      const source = readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8');
+      assert.ok(source.includes(code), `the README's block from ${file} is not in it as written`);
+    }
+  });
+});
