@@ -150,6 +150,9 @@ describe('listeners that call methods', () => {
       (e) => e.kind === 'retries-exhausted',
       () => {
         restarted = true;
+        // Budget enough to outlast the server's restart on a busy machine: the budget of one
+        // retry ran out once, and is what connect() must renew.
+        w.el.maxRetries = 50;
         w.el.connect();
       },
     );
