@@ -12,3 +12,7 @@ declare module '*/examples/i18n/status-words.js' {
   export const deutsch: Partial<StatusWords>;
   export const francais: Partial<StatusWords>;
 }
+declare module '*/examples/react/ServerRenderedFeed.jsx' {
+  import type {FunctionComponent} from 'react';
+  export const ServerRenderedFeed: FunctionComponent<{url: string}>;
+}

@@ -6,7 +6,14 @@
 import {execFileSync} from 'node:child_process';
 import {build} from 'esbuild';
 
-const entries = ['react', 'react-dom', 'react-dom/client', 'react/jsx-runtime', 'react/jsx-dev-runtime'];
+const entries = [
+  'react',
+  'react-dom',
+  'react-dom/client',
+  'react-dom/server',
+  'react/jsx-runtime',
+  'react/jsx-dev-runtime',
+];
 const bundlePath = '/__react/bundle.js';
 const facadePath = (entry) => `/__react/${entry.replaceAll('/', '__')}.js`;
 
