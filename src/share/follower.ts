@@ -38,6 +38,8 @@ export class Follower {
   /** The holder followed, by its term (0: none heard of yet), and its tab. */
   #term = 0;
   #holder: string | undefined;
+  /** The holder of the term said it let the socket go (`bye`). */
+  #farewell = false;
   readonly #vouched: Vouched<HolderMessage>;
   #snap: Snapshot;
   /** Final closes of this term already heard of. */
@@ -69,6 +71,11 @@ export class Follower {
     );
     // Who holds the socket? Its answer introduces it.
     this.#sendProbe(false);
+  }
+
+  /** No holder is known, or the one known said it let the socket go: nobody's socket can still be open. */
+  get farewell(): boolean {
+    return this.#holder === undefined || this.#farewell;
   }
 
   get snapshot(): Snapshot {
@@ -133,6 +140,7 @@ export class Follower {
       if (message.k !== 'beat' && message.k !== 'state') return;
       this.#term = message.term;
       this.#holder = message.from;
+      this.#farewell = false;
       // A final close before this tab knew the holder still ends the members that were here for it.
       const missed = message.finals > 0 && message.final;
       this.#finals = message.finals;
@@ -173,6 +181,7 @@ export class Follower {
         if (message.to === this.#host.tab) this.#introduce();
         break;
       case 'bye':
+        this.#farewell = true;
         this.#snap = handingOver(this.#snap);
         this.#publish();
         break;

@@ -3,7 +3,7 @@ import {ConnectionState} from '../client/ws-client.js';
 import type {ChannelLike, ShareEnvironment} from './environment.js';
 import {Follower, handingOver} from './follower.js';
 import {Holder} from './holder.js';
-import {TAKEOVER_SETTLE} from './timing.js';
+import {FAREWELL_WAIT, TAKEOVER_SETTLE} from './timing.js';
 import type {HubMember, Sent} from './member.js';
 import {
   type Command,
@@ -54,6 +54,8 @@ export class Hub {
   #away = false;
   /** The newest holder's term known here: a new holder takes a later one. */
   #term = 0;
+  /** While a new holder waits for the last one's word that it let the socket go: what it does then. */
+  #onFarewell: (() => void) | undefined;
   #started = false;
 
   constructor(key: string, env: Environment, share: ShareEnvironment) {
@@ -235,6 +237,7 @@ export class Hub {
 
   #becomeHolder(stolen: boolean): void {
     if (!this.#members.size) return;
+    const farewell = !(this.#role instanceof Follower) || this.#role.farewell;
     this.#role?.stop();
     // Later than any term heard of, and apart from a term another page took
     // in the same ms: a follower knows a new holder only by its term.
@@ -260,13 +263,27 @@ export class Hub {
         } else if (channel) {
           // A grant that waited while the page was paused may be followed by
           // word that another tab took the lock meanwhile: that word comes first.
-          void this.#lockHeld().then(open);
+          const go = () => void this.#lockHeld().then(open);
+          if (farewell) go();
+          else this.#awaitFarewell(go);
         } else {
           open();
         }
       },
     );
     this.#tellRole();
+  }
+
+  /** Runs `go` once the last holder says it let the socket go, or after FAREWELL_WAIT. */
+  #awaitFarewell(go: () => void): void {
+    const once = () => {
+      if (this.#onFarewell !== once) return;
+      this.#onFarewell = undefined;
+      this.#env.clearTimeout(timer);
+      go();
+    };
+    this.#onFarewell = once;
+    const timer = this.#env.setTimeout(once, FAREWELL_WAIT);
   }
 
   /** The lock was taken from this page: its holder gives the socket up and follows. */
@@ -352,6 +369,7 @@ export class Hub {
     if (!message || !role) return;
     if (fromHolder(message)) {
       if (message.from === this.tab) return;
+      if (message.k === 'bye') this.#onFarewell?.();
       this.#term = Math.max(this.#term, message.term);
       // A holder ignores other holders: only the lock says who holds.
       if (role instanceof Follower) role.receive(message);

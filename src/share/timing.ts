@@ -34,5 +34,14 @@ export const PROBE_SPREAD = 100;
  */
 export const LATE_PROBE = 1000;
 
+/**
+ * How long a page granted the lock waits, before it opens, for the word
+ * that the last holder let the socket go. A page that navigates away may
+ * lose its lock when the next document commits, before its own `pagehide`
+ * has closed its socket (a few tens of ms later); a holder killed outright
+ * says nothing, and is replaced this much later.
+ */
+export const FAREWELL_WAIT = 250;
+
 /** How long a page that took the lock from a silent holder waits before it opens its socket. */
 export const TAKEOVER_SETTLE = 50;

@@ -483,6 +483,51 @@ describe('issue 18 in the multi-tab world', () => {
     );
   });
 
+  it('a holder whose lock goes as the next document commits, before its pagehide closes its socket: the next waits for its word, and two are never open', async (t) => {
+    const world = newWorld(t);
+    const {
+      tabs: [a],
+      byTab: [, rest],
+    } = await openTabs(world, [[{}], [{}]]);
+    // Navigating away: the lock manager lets the old document's locks go when the next one
+    // commits; its pagehide, which closes the socket and says bye, runs a little later.
+    const from = world.now;
+    world.locks.forget(a);
+    await world.advance(60);
+    await a.close();
+    assert.ok(
+      await world.runUntil(
+        () => world.server.openConnections.length === 1 && world.server.connections.length === 2,
+        2000,
+      ),
+      'the next holder opened',
+    );
+    await allOpen(world, rest);
+    assert.equal(world.server.peak({open: true}), 1, 'never two sockets open');
+    const reopened = world.server.connections.at(-1).openedAt - from;
+    assert.ok(
+      reopened >= 60 && reopened < 60 + 100,
+      `opened once the socket was let go, ${reopened} ms after the lock`,
+    );
+  });
+
+  it('a holder killed outright, which says nothing, is replaced a quarter of a second after its lock goes', async (t) => {
+    const world = newWorld(t);
+    const {
+      tabs: [a],
+      byTab: [, rest],
+    } = await openTabs(world, [[{}], [{}]]);
+    const from = world.now;
+    await a.kill();
+    assert.ok(
+      await world.runUntil(() => world.server.connections.length === 2, 2000),
+      'the next holder opened',
+    );
+    await allOpen(world, rest);
+    const reopened = world.server.connections.at(-1).openedAt - from;
+    assert.ok(reopened >= 250 && reopened < 250 + 100, `opened ${reopened} ms after the lock went`);
+  });
+
   for (const holderCloses of [false, true]) {
     it(`case 8: a follower paused while stop code 1008 came stays closed and opens no socket when it runs again${holderCloses ? ', also after the holder tab closes' : ''}`, async (t) => {
       const world = newWorld(t);
