@@ -5,6 +5,6 @@ import './define.js';
 
 export {WsConnection} from './ws-connection.js';
 export {WsClient, ConnectionState} from './client/index.js';
-export {SharedClient} from './share/index.js';
+export {SharedClient} from './share/shared-client.js';
 export type {ErrorDetail, ErrorKind, MessageDetail, StateChange, WsClientOptions} from './client/index.js';
 export type {WsConnectionEventMap, WsErrorEvent, WsMessageEvent, WsStateEvent} from './events.js';
