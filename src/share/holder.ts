@@ -428,5 +428,7 @@ function socketOfFirst(host: HolderHost): SocketConstructor {
  * waits, and writes only to an open socket.
  */
 function socketOptions(first: HubMember): Partial<ResolvedOptions> {
-  return {...first.options, json: false, binaryType: 'arraybuffer', queueLimit: 0, openMessages: []};
+  // A reliable engine keeps what it wrote until the server acknowledges it: its limit must not refuse that.
+  const queueLimit = first.options.reliable ? Number.MAX_SAFE_INTEGER : 0;
+  return {...first.options, json: false, binaryType: 'arraybuffer', queueLimit, openMessages: []};
 }

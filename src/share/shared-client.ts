@@ -10,6 +10,7 @@ import {
 } from '../client/options.js';
 import {errorDetail, Outgoing} from '../client/outgoing.js';
 import {fromPayload} from '../client/payload.js';
+import {RequestError} from '../client/request-error.js';
 import {resolveSocketUrl} from '../client/url.js';
 import {
   ConnectionState,
@@ -196,6 +197,23 @@ export class SharedClient implements HubMember {
     });
   }
 
+  /**
+   * Not available on a shared client yet: rejects with kind `closed`. With
+   * `shared` and `reliable`, the holding tab's socket is reliable, and a
+   * handover between tabs is at least once.
+   *
+   * @example
+   * await feed.request('x').catch((error) => console.log(error.kind)); // 'closed'
+   */
+  request(_data: unknown, _options?: {timeout?: number}): Promise<unknown> {
+    return Promise.reject(
+      new RequestError(
+        'closed',
+        'request() is not available on a shared client: use reliable without shared',
+      ),
+    );
+  }
+
   // The hub's side.
 
   openPayloads(): unknown[] {
@@ -261,7 +279,11 @@ export class SharedClient implements HubMember {
   #key(): string {
     const {url, protocols} = this.#options;
     const target = url === undefined ? '' : (resolveSocketUrl(url, this.#env.baseUrl()) ?? url);
-    return this.#share ? `name ${this.#share}` : `url ${target} ${protocolList(protocols).join(',')}`;
+    // A reliable socket and a plain one are not the same socket.
+    const reliable = this.#options.reliable ? ' reliable' : '';
+    return this.#share
+      ? `name ${this.#share}${reliable}`
+      : `url ${target} ${protocolList(protocols).join(',')}${reliable}`;
   }
 
   /** Joins the key's socket, or starts to once sharing's code is here; false, with an error, when there is no key to join. */
