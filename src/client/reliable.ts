@@ -3,13 +3,14 @@
  * protocol's `ClientEndpoint` for `WsClient`, keeps what the application
  * gave for each message it has not seen acknowledged, and settles requests.
  * Loaded on first use (reliable-loader.ts), so that a page without
- * `reliable` does not pay for the protocol's code.
+ * `reliable` does not pay for the protocol's code; what it needs of the
+ * engine's own modules comes in through its hooks, so that the CDN entry
+ * exports nothing more for it.
  */
 import {ClientEndpoint, type EndpointEvent, type Output, type SendResult} from '../protocol/endpoint.js';
 import {type Payload, SUBPROTOCOL, type Wire} from '../protocol/frames.js';
 import type {TimerHandle} from './environment.js';
-import {describe, fromPayload} from './payload.js';
-import {RequestError, type RequestErrorKind} from './request-error.js';
+import type {RequestErrorKind} from './request-error.js';
 import type {ErrorKind} from './ws-client.js';
 
 /** What the link needs from the engine. */
@@ -30,8 +31,12 @@ export interface LinkHooks {
   schedule(at: number | undefined): void;
   /** The open messages, serialised, for the start of each new session. */
   startMessages(): Payload[];
-  /** How inbound data is given to the application. */
-  reading(): {json: boolean; binaryType: 'blob' | 'arraybuffer'};
+  /** How inbound binary data is given to the application. */
+  binaryType(): 'blob' | 'arraybuffer';
+  /** A reply as the application reads it: with `json`, parsed. */
+  parse(data: unknown): {data: unknown} | {problem: string};
+  /** The error a request rejects with. */
+  requestError(kind: RequestErrorKind, message: string): Error;
 }
 
 /** An accepted message not yet acknowledged: what the application gave, and the request it is, if one. */
@@ -44,7 +49,7 @@ interface Entry {
 
 interface Pending {
   resolve(value: unknown): void;
-  reject(error: RequestError): void;
+  reject(error: Error): void;
   timer: TimerHandle;
 }
 
@@ -133,15 +138,15 @@ export class ReliableLink {
   request(data: unknown, payload: unknown, timeout: number): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const kept = this.#payload(data, payload);
-      if (kept === undefined) return reject(new RequestError('send-failed', 'the request cannot be sent'));
+      if (kept === undefined) return reject(this.#error('send-failed', 'the request cannot be sent'));
       const result = this.#endpoint.request(kept, this.#hooks.now());
       if (!this.#accepted(result, data)) {
-        return reject(new RequestError('send-failed', `the request was refused: ${refusal(result)}`));
+        return reject(this.#error('send-failed', `the request was refused: ${refusal(result)}`));
       }
       const {id} = result;
       const timer = this.#hooks.setTimeout(() => {
         this.#pending.delete(id);
-        reject(new RequestError('request-timeout', `no reply to the request within ${timeout} ms`));
+        reject(this.#error('request-timeout', `no reply to the request within ${timeout} ms`));
       }, timeout);
       this.#pending.set(id, {resolve, reject, timer});
       this.#entries.push({data, payload: kept, id});
@@ -228,14 +233,13 @@ export class ReliableLink {
         break;
       case 'reply':
         this.#settle(event.id, (pending) => {
-          const read = fromPayload(this.#read(event.data), this.#hooks.reading().json);
+          const read = this.#hooks.parse(this.#read(event.data));
           if ('data' in read) pending.resolve(read.data);
-          else
-            pending.reject(new RequestError('parse-error', `the reply is not JSON: ${describe(read.error)}`));
+          else pending.reject(this.#error('parse-error', `the reply: ${read.problem}`));
         });
         break;
       case 'error-reply':
-        this.#settle(event.id, (pending) => pending.reject(new RequestError('error-reply', event.message)));
+        this.#settle(event.id, (pending) => pending.reject(this.#error('error-reply', event.message)));
         break;
       case 'acknowledged':
         this.#entries.splice(0, event.count);
@@ -263,9 +267,7 @@ export class ReliableLink {
         this.#entries = kept;
         for (const entry of tooBig) {
           this.#settle(entry.id, (pending) =>
-            pending.reject(
-              new RequestError('send-failed', "the request is larger than the server's maxFrame"),
-            ),
+            pending.reject(this.#error('send-failed', "the request is larger than the server's maxFrame")),
           );
           this.#hooks.error('send-failed', "the message is larger than the server's maxFrame", entry.data);
         }
@@ -306,7 +308,7 @@ export class ReliableLink {
 
   #rejectAll(kind: RequestErrorKind, why: string): void {
     for (const id of [...this.#pending.keys()]) {
-      this.#settle(id, (pending) => pending.reject(new RequestError(kind, why)));
+      this.#settle(id, (pending) => pending.reject(this.#error(kind, why)));
     }
   }
 
@@ -314,7 +316,11 @@ export class ReliableLink {
   #read(data: Payload): unknown {
     if (typeof data === 'string') return data;
     const buffer = data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer;
-    return this.#hooks.reading().binaryType === 'arraybuffer' ? buffer : new Blob([buffer]);
+    return this.#hooks.binaryType() === 'arraybuffer' ? buffer : new Blob([buffer]);
+  }
+
+  #error(kind: RequestErrorKind, message: string): Error {
+    return this.#hooks.requestError(kind, message);
   }
 }
 

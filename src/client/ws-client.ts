@@ -432,7 +432,9 @@ export class WsClient {
           ? this.#clearTimer('ack')
           : this.#setTimer('ack', Math.max(0, at - env.now()), () => this.#link?.tick()),
       startMessages: () => this.#serializedOpenMessages(),
-      reading: () => this.#options,
+      binaryType: () => this.#options.binaryType,
+      parse: (data) => fromPayload(data, this.#options.json),
+      requestError: (kind, message) => new RequestError(kind, message),
     });
     this.#link = link;
     for (const {data, payload, request} of this.#queue.take()) {
