@@ -4,8 +4,10 @@
 // nothing is lost or repeated in either direction, and every request
 // settles. The engine's rules are tested exactly in
 // test/client/ws-client.reliable.test.ts.
-import {expect} from '@open-wc/testing';
+import {expect, fixture, html as testHtml} from '@open-wc/testing';
+import {html, LitElement} from 'lit';
 import {RequestError} from '../src/client/index.js';
+import {WebSocketController} from '../src/controller.js';
 import {Rig, sleep, until} from './support/rig.js';
 import {reached, type Watched, watched} from './support/watched.js';
 
@@ -29,6 +31,20 @@ const settled = (promise: Promise<unknown>) =>
     (reply) => ({reply}),
     (error: RequestError) => ({kind: error.kind}),
   );
+
+let controllerUrl = '';
+
+class ReliableHost extends LitElement {
+  readonly socket = new WebSocketController(this, {
+    url: controllerUrl,
+    reliable: true,
+    heartbeatInterval: 300,
+  });
+  override render() {
+    return html`${this.socket.state}`;
+  }
+}
+customElements.define('test-reliable-host', ReliableHost);
 
 describe('reliable against the real server', () => {
   afterEach(async () => {
@@ -182,5 +198,30 @@ describe('reliable against the real server', () => {
     await until(() => opens(w).length === 2, {message: 'open again'});
     expect(opens(w)[1]!.resumed, 'a new session').to.equal(false);
     expect((await rig.status()) as unknown as {sessions: number}).to.include({sessions: 2});
+  });
+
+  it('the controller takes the reliable option and answers request()', async () => {
+    rig = await Rig.startReliable();
+    controllerUrl = rig.url;
+    const el = await fixture<ReliableHost>(testHtml`<test-reliable-host></test-reliable-host>`);
+    await until(() => el.socket.state === 'open', {message: 'open'});
+    expect(await el.socket.request('q')).to.equal('re:q');
+    el.socket.send('via the controller');
+    await until(async () => (await serverGot()).length === 1, {message: 'the message'});
+    expect(await serverGot()).to.deep.equal(['via the controller']);
+    el.socket.close();
+  });
+
+  it('shared and reliable: the holder’s socket speaks the protocol, and request() rejects with closed', async () => {
+    rig = await Rig.startReliable();
+    const w = await watched(rig.url, {reliable: '', shared: `reliable ${Math.random()}`});
+    await reached(w, 'open');
+    w.el.send('shared');
+    await until(async () => (await serverGot()).length === 1, {message: 'the message'});
+    expect(await serverGot()).to.deep.equal(['shared']);
+    await until(() => w.messages.includes('shared'), {message: 'the echo'});
+    const error = await w.el.request('q').catch((reason: RequestError) => reason);
+    expect((error as RequestError).kind).to.equal('closed');
+    expect(w.errors).to.deep.equal([]);
   });
 });
