@@ -212,16 +212,27 @@ describe('reliable against the real server', () => {
     el.socket.close();
   });
 
-  it('shared and reliable: the holder’s socket speaks the protocol, and request() rejects with closed', async () => {
+  it('shared and reliable: the holder’s socket resumes, says resumed, sends open messages once, and request() rejects with closed', async () => {
     rig = await Rig.startReliable();
-    const w = await watched(rig.url, {reliable: '', shared: `reliable ${Math.random()}`});
+    const w = await watched(rig.url, {reliable: '', shared: `reliable ${Math.random()}`}, {connect: false});
+    w.el.openMessages = ['subscribe'];
+    w.el.connect();
     await reached(w, 'open');
-    w.el.send('shared');
-    await until(async () => (await serverGot()).length === 1, {message: 'the message'});
-    expect(await serverGot()).to.deep.equal(['shared']);
-    await until(() => w.messages.includes('shared'), {message: 'the echo'});
+    expect(opens(w)[0]!.resumed).to.equal(false);
+    w.el.send('before');
+    await until(async () => (await serverGot()).length === 2, {message: 'the message'});
+    await rig.terminateClients();
+    await until(() => opens(w).length === 2, {message: 'open again'});
+    expect(opens(w)[1]!.resumed).to.equal(true);
+    w.el.send('after');
+    await until(async () => (await serverGot()).length >= 3, {message: 'the message after'});
+    await sleep(100);
+    expect(await serverGot(), 'the open messages once: the resumed session has them').to.deep.equal([
+      'subscribe',
+      'before',
+      'after',
+    ]);
     const error = await w.el.request('q').catch((reason: RequestError) => reason);
     expect((error as RequestError).kind).to.equal('closed');
-    expect(w.errors).to.deep.equal([]);
   });
 });

@@ -225,7 +225,8 @@ export class Holder {
   #onState(change: StateChange): void {
     if (change.state === ConnectionState.open) {
       // Everyone's subscriptions first, then what waited, before anyone hears of the open.
-      this.#opened.clear();
+      // A resumed reliable session has them still (and replays any not acknowledged).
+      if (!change.resumed) this.#opened.clear();
       for (const member of this.#host.members())
         this.#writeOpen(idOf(this.#host.tab, member.id), member.openPayloads());
       for (const [id, {open}] of this.#remote) this.#writeOpen(id, open);

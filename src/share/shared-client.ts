@@ -356,13 +356,14 @@ export class SharedClient implements HubMember {
     this.#setState(ConnectionState.closed, cause);
   }
 
-  #setState(state: ConnectionState, {code, reason, delay}: Partial<StateChange> = {}): void {
+  #setState(state: ConnectionState, {code, reason, delay, resumed}: Partial<StateChange> = {}): void {
     const previousState = this.#state;
     if (state === previousState) return;
     this.#state = state;
     const detail: StateChange = {state, previousState, attempt: this.attempt};
     if (code !== undefined) Object.assign(detail, {code, reason: reason ?? ''});
     if (delay !== undefined && state === ConnectionState.reconnecting) detail.delay = delay;
+    if (resumed !== undefined && state === ConnectionState.open) detail.resumed = resumed;
     this.#events.emit('state', detail);
   }
 
