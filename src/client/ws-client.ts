@@ -90,7 +90,13 @@ export interface WsClientEventMap {
 type TimerName = 'connect' | 'retry' | 'stable' | 'ack';
 type Cause = {code?: number; reason?: string};
 /** A request waiting, with the message, for the reliable code to load. */
-type Deferred = {timeout: number; resolve(value: unknown): void; reject(error: unknown): void};
+type Deferred = {
+  /** `now()` by which it must have its reply; its own timer says so if the link never takes it. */
+  deadline: number;
+  timer: TimerHandle;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+};
 /**
  * A message waiting for the next open: what `send()` was given, and what
  * goes on the wire; or a request, until the reliable link takes it.
@@ -102,6 +108,8 @@ const CLOSE_NORMAL = 1000;
 const CLOSE_DEAD = 4000;
 /** The server broke the delivery protocol. Browsers allow only 1000 and 3000–4999: there it closes without a code. */
 const CLOSE_PROTOCOL_ERROR = 1002;
+/** The longest a timer can wait. */
+const MAX_TIMER = 2 ** 31 - 1;
 /** `readyState` of an open WebSocket. */
 const SOCKET_OPEN = 1;
 
@@ -219,6 +227,7 @@ export class WsClient {
       this.#heartbeat.configure(heartbeatSettings(after));
       if (after.reliable) this.#prepareLink();
       else if (this.#link) this.#dropLink('reliable was turned off');
+      else this.#dropDeferred(undefined, 'closed', 'reliable was turned off');
       const target = (options: ResolvedOptions) =>
         `${options.url} ${protocolList(options.protocols)} ${options.reliable}`;
       const hasTarget = (options: ResolvedOptions) => options.url !== undefined || !!options.urlProvider;
@@ -344,17 +353,27 @@ export class WsClient {
         );
       }
       const wait = timeout ?? this.#options.timeout;
-      if (typeof wait !== 'number' || !(wait > 0)) {
-        return refuse('send-failed', `timeout must be a number of ms above 0, not ${String(wait)}`);
+      // Beyond the longest a timer can wait, browsers and Node fire at once.
+      if (typeof wait !== 'number' || !(wait > 0 && wait <= MAX_TIMER)) {
+        return refuse(
+          'send-failed',
+          `timeout must be a number of ms above 0, up to ${MAX_TIMER}, not ${String(wait)}`,
+        );
       }
       const payload = this.#queue.serialize(data, json);
       if (payload === undefined) return refuse('send-failed', 'the request cannot be serialised');
       if (!this.#withinLimit(data))
         return refuse('send-failed', `the queue holds ${queueLimit} messages already`);
       if (this.#link) return this.#link.request(data, payload, wait);
-      return new Promise((resolve, reject) =>
-        this.#queue.add({data, payload, request: {timeout: wait, resolve, reject}}),
-      );
+      // Until the protocol's code is here; it times out even if it never comes.
+      return new Promise((resolve, reject) => {
+        const timer = this.#env.setTimeout(
+          () => this.#run(() => this.#dropDeferred(request, 'request-timeout', `no reply within ${wait} ms`)),
+          wait,
+        );
+        const request: Deferred = {deadline: this.#env.now() + wait, timer, resolve, reject};
+        this.#queue.add({data, payload, request});
+      });
     });
   }
 
@@ -438,8 +457,26 @@ export class WsClient {
     });
     this.#link = link;
     for (const {data, payload, request} of this.#queue.take()) {
-      if (!request) link.send(data, payload);
-      else link.request(data, payload, request.timeout).then(request.resolve, request.reject);
+      if (!request) {
+        link.send(data, payload);
+        continue;
+      }
+      env.clearTimeout(request.timer);
+      const left = Math.max(1, request.deadline - env.now());
+      link.request(data, payload, left).then(request.resolve, request.reject);
+    }
+  }
+
+  /** A request that waited for the protocol's code fails: it timed out, or the client closed or left reliable. */
+  #dropDeferred(request: Deferred | undefined, kind: 'request-timeout' | 'closed', message: string): void {
+    const items = this.#queue.take();
+    for (const item of items) {
+      if (request ? item.request !== request : !item.request) {
+        this.#queue.add(item);
+        continue;
+      }
+      this.#env.clearTimeout(item.request!.timer);
+      item.request!.reject(new RequestError(kind, message));
     }
   }
 
@@ -484,7 +521,13 @@ export class WsClient {
       this.#prepareLink();
       if (!this.#link) {
         loadLink().then(
-          () => this.#run(() => current() && this.#resolveUrl(current)),
+          // The link is made here too: another caller's wait for the code may end after this one.
+          () =>
+            this.#run(() => {
+              if (!current()) return;
+              this.#prepareLink();
+              this.#resolveUrl(current);
+            }),
           (error) =>
             this.#run(
               () =>
@@ -730,9 +773,9 @@ export class WsClient {
     const unsent = this.#link?.end() ?? [];
     this.#link = undefined;
     this.#halt(cause.reason ?? '', cause.code ?? CLOSE_NORMAL);
+    this.#dropDeferred(undefined, 'closed', 'the connection was closed');
     const waiting = this.#queue.take();
-    for (const {request} of waiting) request?.reject(new RequestError('closed', 'the connection was closed'));
-    for (const item of [...unsent, ...waiting.filter(({request}) => !request)]) this.#queue.add(item);
+    for (const item of [...unsent, ...waiting]) this.#queue.add(item);
     this.#queue.discard();
     this.#setState(ConnectionState.closed, cause);
   }
