@@ -106,8 +106,6 @@ type Queued = {data: unknown; payload: unknown; request?: Deferred};
 /** Close code the client uses when it gives a socket up (the browser allows 1000 and 3000–4999). */
 const CLOSE_NORMAL = 1000;
 const CLOSE_DEAD = 4000;
-/** The server broke the delivery protocol. Browsers allow only 1000 and 3000–4999: there it closes without a code. */
-const CLOSE_PROTOCOL_ERROR = 1002;
 /** The longest a timer can wait. */
 const MAX_TIMER = 2 ** 31 - 1;
 /** `readyState` of an open WebSocket. */
@@ -666,7 +664,8 @@ export class WsClient {
 
   /** The server broke the protocol: the connection goes, the session stays, and the next one resumes it. */
   #onProtocolError(code: number, reason: string, raw: unknown): void {
-    this.#halt(reason, code === CLOSE_PROTOCOL_ERROR ? CLOSE_PROTOCOL_ERROR : CLOSE_DEAD);
+    // 1002 or 1009, as the protocol says; browsers allow only 1000 and 3000–4999, and there it closes without a code.
+    this.#halt(reason, code);
     this.#emitError(
       'parse-error',
       `the server broke the delivery protocol (${reason}): closed with ${code}; the session resumes on the next connection`,

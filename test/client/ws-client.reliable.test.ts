@@ -472,6 +472,15 @@ describe('WsClient reliable: malformed frames and the heartbeat', () => {
     });
   }
 
+  it('a frame over the largest it accepts: closed with 1009, and it reconnects', () => {
+    const h = opened();
+    const socket = h.world.sockets.last;
+    h.server.write(socket, `m1:${'x'.repeat(1 << 20)}`);
+    expect(socket.closedWith?.code).to.equal(1009);
+    expect(kinds(h)).to.deep.equal(['parse-error']);
+    expect(h.client.state).to.equal('reconnecting');
+  });
+
   it('pings with the protocol’s p frame, takes the o frame as the reply, and never sends the ping text', () => {
     const h = opened({heartbeatInterval: 1000, timeout: 500});
     const socket = h.world.sockets.last;
