@@ -330,8 +330,10 @@ export class WsClient {
    * client.connect();
    * const profile = await client.request({get: 'profile'}, {timeout: 5000});
    */
-  request(data: unknown, {timeout}: {timeout?: number} = {}): Promise<unknown> {
+  request(data: unknown, options?: {timeout?: number}): Promise<unknown> {
     return this.#run(() => {
+      // Read guardedly: a promise API rejects, it does not throw.
+      const timeout = (options as {timeout?: unknown} | null | undefined)?.timeout;
       const refuse = (kind: 'closed' | 'send-failed', message: string) =>
         Promise.reject(new RequestError(kind, message));
       const {reliable, json, queueLimit} = this.#options;

@@ -398,6 +398,19 @@ describe('WsClient reliable: requests', () => {
     expect(await reply).to.equal('re:q');
   });
 
+  it('never throws on bad options: a timeout that is not a number of ms rejects with send-failed', async () => {
+    const h = opened();
+    for (const options of [{timeout: 'soon'}, {timeout: -1}, {timeout: 2 ** 31}]) {
+      let request: Promise<unknown> | undefined;
+      expect(() => (request = h.client.request('x', options as never))).not.to.throw();
+      expect((await rejection(request!)).kind).to.equal('send-failed');
+    }
+    let answered: Promise<unknown> | undefined;
+    expect(() => (answered = h.client.request('x', null as never))).not.to.throw();
+    h.server.pump();
+    expect(await answered).to.equal('re:x');
+  });
+
   it('rejects with closed on close()', async () => {
     const h = opened();
     h.server.answer = () => undefined;
