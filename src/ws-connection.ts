@@ -295,6 +295,8 @@ export class WsConnection extends ReactiveElement {
    * const profile = await el.request({get: 'profile'}, {timeout: 5000});
    */
   request(data: unknown, options?: {timeout?: number}): Promise<unknown> {
+    // Properties set in this task reach the engine with the next update: a request made meanwhile needs them now.
+    if (this.state === ConnectionState.idle) this.#configure(['reliable', 'json', 'timeout']);
     return this.#client.request(data, options);
   }
 

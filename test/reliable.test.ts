@@ -68,6 +68,17 @@ describe('reliable against the real server', () => {
     expect(w.errors).to.deep.equal([]);
   });
 
+  it('a request made in the task that set reliable and inserted the element is sent and answered', async () => {
+    rig = await Rig.startReliable();
+    const el = document.createElement('ws-connection');
+    el.reliable = true;
+    el.url = rig.url;
+    document.body.append(el);
+    const reply = settled(el.request('at once'));
+    expect(await reply).to.deep.equal({reply: 're:at once'});
+    el.remove();
+  });
+
   it('a killed socket: resumed, nothing lost or repeated either way, and the request in flight answered', async () => {
     rig = await Rig.startReliable();
     const w = await watched(rig.url, {reliable: ''});
