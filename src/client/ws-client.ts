@@ -777,7 +777,7 @@ export class WsClient {
     this.#dropDeferred(undefined, 'closed', 'the connection was closed');
     const waiting = this.#queue.take();
     for (const item of [...unsent, ...waiting]) this.#queue.add(item);
-    this.#queue.discard();
+    this.#queue.discard(unsent.length ? 'were not sent, or not acknowledged' : undefined);
     this.#setState(ConnectionState.closed, cause);
   }
 

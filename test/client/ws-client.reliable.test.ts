@@ -341,6 +341,7 @@ describe('WsClient reliable: negotiation and sessions', () => {
     expect(socket.closedWith).to.deep.equal({code: 1000, reason: ''});
     const discarded = h.errors.filter((error) => error.kind === 'queue-discarded');
     expect(discarded.map((error) => error.data)).to.deep.equal([['kept']]);
+    expect(discarded[0]!.message).to.equal('1 queued messages were not sent, or not acknowledged');
     h.client.connect();
     h.server.accept();
     expect(written(h.world.sockets.last)[0], 'a new session after close()').to.equal('{"type":"hello"}');
