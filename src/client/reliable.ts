@@ -102,7 +102,12 @@ export class ReliableLink {
 
   /** A frame arrived; true when it was a pong. */
   receive(raw: unknown): boolean {
-    const frame: Wire = typeof raw === 'string' ? raw : toBytes(raw as ArrayBuffer);
+    if (typeof raw !== 'string' && !(raw instanceof ArrayBuffer) && !ArrayBuffer.isView(raw)) {
+      // A socket that ignored binaryType (a Blob): nothing to read it with at once.
+      this.#hooks.broken(1003, 'a binary frame that is not an ArrayBuffer', raw);
+      return false;
+    }
+    const frame: Wire = typeof raw === 'string' ? raw : toBytes(raw);
     return this.#apply(this.#endpoint.receive(frame, this.#hooks.now()), raw);
   }
 

@@ -486,6 +486,14 @@ describe('WsClient reliable: malformed frames and the heartbeat', () => {
     });
   }
 
+  it('a binary frame it cannot read at once (a Blob, from a socket that ignored binaryType): closed, never thrown', () => {
+    const h = opened();
+    const socket = h.world.sockets.last;
+    expect(() => socket.receive(new Blob(['m1:x']))).not.to.throw();
+    expect(socket.closedWith?.code).to.equal(1003);
+    expect(kinds(h)).to.deep.equal(['parse-error']);
+  });
+
   it('a frame over the largest it accepts: closed with 1009, and it reconnects', () => {
     const h = opened();
     const socket = h.world.sockets.last;
