@@ -1,7 +1,8 @@
 // The CDN build: the compiled CDN entry (which defines the tag and exports
 // the element and the engine) with Lit inside, minified, in one file a page
-// loads; and sharing's code in a chunk beside it, which the entry imports
-// (relative to its own url) only when an element first shares.
+// loads; and beside it two chunks the entry imports (relative to its own
+// url) on first use: sharing's code when an element first shares, and the
+// delivery protocol's when one is first reliable.
 import {nodeResolve} from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
 
@@ -19,6 +20,9 @@ function bundleTypes() {
   };
 }
 
+/** The chunks loaded on first use, named by what they bring rather than by their entry module. */
+const DYNAMIC_CHUNKS = {registry: 'sharing', reliable: 'reliable'};
+
 export default {
   input: 'dist/cdn.js',
   // The sharing chunk imports the engine's parts from the entry itself, not from a third file.
@@ -28,7 +32,9 @@ export default {
     entryFileNames: 'ws-connection.bundled.js',
     // Stable names, so that a CDN's cache and a page's CSP know them.
     chunkFileNames: (chunk) =>
-      chunk.isDynamicEntry ? 'ws-connection.sharing.js' : 'ws-connection.[name].js',
+      chunk.isDynamicEntry
+        ? `ws-connection.${DYNAMIC_CHUNKS[chunk.name] ?? chunk.name}.js`
+        : 'ws-connection.[name].js',
     format: 'es',
     sourcemap: true,
   },

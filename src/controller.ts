@@ -85,6 +85,18 @@ export class WebSocketController implements ReactiveController {
     return this.client instanceof SharedClient ? this.client.leader : true;
   }
 
+  /**
+   * With the `reliable` option: sends a request and resolves with the
+   * server's reply; rejects with an `Error` whose `kind` says why
+   * (`request-timeout`, `closed`, `session-lost`, …). It never hangs.
+   *
+   * @example
+   * const price = await this.#socket.request({quote: 'ACME'}, {timeout: 2000});
+   */
+  request(data: unknown, options?: {timeout?: number}): Promise<unknown> {
+    return this.client.request(data, options);
+  }
+
   /** Sends now, or queues until the next open; false (with an error) when not accepted. */
   send(data: unknown): boolean {
     return this.client.send(data);

@@ -28,6 +28,7 @@ const OPTION_PROPERTIES = [
   'json',
   'binaryType',
   'openMessages',
+  'reliable',
 ] as const satisfies readonly (keyof WsClientOptions)[];
 
 /**
@@ -37,7 +38,7 @@ const OPTION_PROPERTIES = [
  *
  * @summary A WebSocket that stays connected, with events any page or framework can listen to.
  *
- * @fires {CustomEvent<StateChange>} ws-state - The connection changed state; `detail` is `{state, previousState, attempt, code?, reason?, delay?}` (bubbles, composed).
+ * @fires {CustomEvent<StateChange>} ws-state - The connection changed state; `detail` is `{state, previousState, attempt, code?, reason?, delay?, resumed?}`; with `reliable`, `resumed` on `open` says whether the session carried on (bubbles, composed).
  * @fires {CustomEvent<MessageDetail>} ws-message - A message arrived; `detail.data` is a string, Blob or ArrayBuffer, or with `json` the parsed value (bubbles, composed).
  * @fires {CustomEvent<ErrorDetail>} ws-error - Something went wrong; `detail` is `{kind, message, error?, data?}` (bubbles, composed).
  *
@@ -123,6 +124,7 @@ export class WsConnection extends ReactiveElement {
     binaryType: {attribute: 'binary-type', converter: textAttribute(DEFAULT_OPTIONS.binaryType)},
     manual: {type: Boolean},
     shared: {converter: sharedAttribute},
+    reliable: {type: Boolean},
     hideStatus: {type: Boolean, attribute: 'hide-status', reflect: true},
     urlProvider: {attribute: false},
     openMessages: {attribute: false},
@@ -178,6 +180,16 @@ export class WsConnection extends ReactiveElement {
    * page holds it.
    */
   shared: boolean | string = false;
+
+  /**
+   * Acknowledged delivery and session resume with a server that speaks the
+   * protocol (`reliable(wss)` from `ws-connection/server.js`): every message
+   * reaches the other side exactly once and in order across reconnects
+   * within the session's resume window, and `request()` works. Offers the
+   * subprotocol `ws-connection.reliable.v1` after `protocols`; changing it
+   * reconnects.
+   */
+  reliable = false;
 
   /** Hide the status area. */
   hideStatus = false;
@@ -286,6 +298,23 @@ export class WsConnection extends ReactiveElement {
    */
   send(data: unknown): boolean {
     return this.#client.send(data);
+  }
+
+  /**
+   * With `reliable`: sends a request and resolves with the server's reply
+   * (parsed with `json`). Rejects with an `Error` whose `kind` says why:
+   * `request-timeout` (no reply within `timeout` ms, by default the
+   * element's `timeout`), `closed` (`close()`, a closed element, or no
+   * reliable connection), `session-lost`, `error-reply` (the server's
+   * handler failed), `send-failed` or `parse-error`. It never hangs.
+   *
+   * @example
+   * const profile = await el.request({get: 'profile'}, {timeout: 5000});
+   */
+  request(data: unknown, options?: {timeout?: number}): Promise<unknown> {
+    // Properties set in this task reach the engine with the next update: a request made meanwhile needs them now.
+    if (this.state === ConnectionState.idle) this.#configure(['reliable', 'json', 'timeout']);
+    return this.#client.request(data, options);
   }
 
   /**

@@ -84,7 +84,30 @@ describe('CDN bundle in a plain page under a strict CSP', () => {
     el.close();
     expect(scripts(page.win)).to.include('/dist/ws-connection.bundled.js');
     expect(scripts(page.win).filter((path) => path.includes('sharing'))).to.deep.equal([]);
+    expect(scripts(page.win).filter((path) => path.includes('reliable'))).to.deep.equal([]);
     expect(page.win.cspViolations).to.deep.equal([]);
+  });
+
+  it('loads the reliable chunk from beside the entry when an element is first reliable, under the strict CSP', async () => {
+    const reliableRig = await Rig.startReliable();
+    const page = await openPage('/test/cdn/csp.html?from=jsdelivr');
+    frame = page.frame;
+    const el = page.win.document.querySelector('ws-connection') as WsConnection;
+    el.reliable = true;
+    el.url = reliableRig.url;
+    el.connect();
+    // Sent while the protocol's code loads: it waits, and goes in the session.
+    expect(el.send('while loading')).to.equal(true);
+    await until(() => el.state === 'open', {message: 'open'});
+    expect(await el.request('q')).to.equal('re:q');
+    const received = (await reliableRig.received()) as unknown as {data: string}[];
+    expect(received.map(({data}) => data)).to.deep.equal(['while loading']);
+    const fetched = scripts(page.win);
+    expect(fetched.filter((path) => path.endsWith('.reliable.js'))).to.deep.equal([
+      '/npm/ws-connection@0.1.0/dist/ws-connection.reliable.js',
+    ]);
+    expect(page.win.cspViolations).to.deep.equal([]);
+    el.close();
   });
 
   for (const [from, dir] of [

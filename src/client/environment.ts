@@ -13,6 +13,8 @@
  */
 export interface SocketLike {
   readonly readyState: number;
+  /** The subprotocol the server selected; `''` for none. */
+  readonly protocol?: string;
   binaryType: string;
   onopen: ((event: never) => void) | null;
   onmessage: ((event: never) => void) | null;

@@ -7,6 +7,7 @@ export {
   type StateChange,
   type WsClientEventMap,
 } from './ws-client.js';
+export {RequestError, type RequestErrorKind} from './request-error.js';
 export type {ResolvedOptions, WsClientOptions} from './options.js';
 export type {
   Environment,

@@ -33,6 +33,12 @@ export interface WsClientOptions {
   stableAfter: number;
   /** Log what the engine does (URLs without their query): true for the console, or a function. */
   debug: boolean | ((line: string) => void);
+  /**
+   * Acknowledged delivery and session resume with a server that speaks the
+   * protocol (docs/PROTOCOL.md): offers the subprotocol
+   * `ws-connection.reliable.v1` after `protocols`. Changing it reconnects.
+   */
+  reliable: boolean;
 }
 
 export interface ResolvedOptions extends Omit<WsClientOptions, 'stopCodes'> {
@@ -57,6 +63,7 @@ export const DEFAULT_OPTIONS: ResolvedOptions = {
   openMessages: [],
   stableAfter: 5000,
   debug: false,
+  reliable: false,
 };
 
 type Check = (value: unknown) => boolean;
@@ -80,6 +87,7 @@ const checks: {[K in keyof ResolvedOptions]?: [Check, string]} = {
   pongMessage: [(value) => typeof value === 'string', 'a string'],
   binaryType: [(value) => value === 'blob' || value === 'arraybuffer', '"blob" or "arraybuffer"'],
   openMessages: [Array.isArray, 'an array'],
+  reliable: [(value) => typeof value === 'boolean', 'true or false'],
 };
 
 /**

@@ -91,12 +91,16 @@ export class Outgoing<T extends {data: unknown}> {
     if (count) this.#items.splice(0, count);
   }
 
-  /** The client closed: what was held is reported, once, and let go. */
-  discard(): void {
+  /**
+   * The client closed: what was held is reported, once, and let go. `fate`
+   * says what became of it (a reliable session's messages may have been
+   * sent, and not acknowledged).
+   */
+  discard(fate = 'were not sent'): void {
     const discarded = this.take().map(({data}) => data);
     if (!discarded.length) return;
     this.#report(
-      errorDetail('queue-discarded', `${discarded.length} queued messages were not sent`, {data: discarded}),
+      errorDetail('queue-discarded', `${discarded.length} queued messages ${fate}`, {data: discarded}),
     );
   }
 }

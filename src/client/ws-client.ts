@@ -19,6 +19,9 @@ import {
 } from './options.js';
 import {errorDetail, Outgoing} from './outgoing.js';
 import {describe, fromPayload} from './payload.js';
+import type {ReliableLink} from './reliable.js';
+import {loadedLink, loadLink} from './reliable-loader.js';
+import {RequestError} from './request-error.js';
 import {redactUrl, resolveSocketUrl} from './url.js';
 
 export const ConnectionState = {
@@ -40,7 +43,9 @@ export type ErrorKind =
   | 'queue-overflow'
   | 'queue-discarded'
   | 'retries-exhausted'
-  | 'send-failed';
+  | 'send-failed'
+  | 'session-lost'
+  | 'reliable-refused';
 
 export interface StateChange {
   state: ConnectionState;
@@ -52,6 +57,8 @@ export interface StateChange {
   reason?: string;
   /** ms until the next attempt, when entering `reconnecting`. */
   delay?: number;
+  /** On `open` with `reliable`: true when the session carried on, false when a new one began. */
+  resumed?: boolean;
 }
 
 export interface MessageDetail {
@@ -66,7 +73,8 @@ export interface ErrorDetail {
   /**
    * What could not be handled, as it was given: the raw text for
    * `parse-error`, the message for `send-failed` and `queue-overflow`, the
-   * messages for `queue-discarded`.
+   * messages for `queue-discarded`, and for `session-lost` the messages the
+   * server may not have received, in order.
    */
   data?: unknown;
 }
@@ -79,14 +87,27 @@ export interface WsClientEventMap {
   latency: {latency: number};
 }
 
-type TimerName = 'connect' | 'retry' | 'stable';
+type TimerName = 'connect' | 'retry' | 'stable' | 'ack';
 type Cause = {code?: number; reason?: string};
-/** A message waiting for the next open: what `send()` was given, and what goes on the wire. */
-type Queued = {data: unknown; payload: unknown};
+/** A request waiting, with the message, for the reliable code to load. */
+type Deferred = {
+  /** `now()` by which it must have its reply; its own timer says so if the link never takes it. */
+  deadline: number;
+  timer: TimerHandle;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+};
+/**
+ * A message waiting for the next open: what `send()` was given, and what
+ * goes on the wire; or a request, until the reliable link takes it.
+ */
+type Queued = {data: unknown; payload: unknown; request?: Deferred};
 
 /** Close code the client uses when it gives a socket up (the browser allows 1000 and 3000–4999). */
 const CLOSE_NORMAL = 1000;
 const CLOSE_DEAD = 4000;
+/** The longest a timer can wait. */
+const MAX_TIMER = 2 ** 31 - 1;
 /** `readyState` of an open WebSocket. */
 const SOCKET_OPEN = 1;
 
@@ -134,6 +155,12 @@ export class WsClient {
   #nextRetryAt: number | undefined;
   /** A pong has arrived, on any connection, since this client was made. */
   #ponged = false;
+  /** The reliable session, while `reliable` is on and its code is loaded. */
+  #link: ReliableLink | undefined;
+  /** The current socket selected the delivery subprotocol. */
+  #reliableSocket = false;
+  /** `reliable-refused` was reported: it is said once. */
+  #refusalReported = false;
 
   constructor(options: Partial<WsClientOptions> = {}, environment: Partial<Environment> = {}) {
     this.#env = {...defaultEnvironment(), ...environment};
@@ -146,7 +173,7 @@ export class WsClient {
         clearTimeout: (handle) => env.clearTimeout(handle),
       },
       {
-        ping: () => this.#transmit(this.#options.pingMessage),
+        ping: () => this.#transmit(this.#reliableSocket ? this.#link!.ping() : this.#options.pingMessage),
         dead: () => this.#attemptFailed('heartbeat-timeout', this.#heartbeatTimeoutMessage()),
         log: (line) => this.#log(line),
       },
@@ -165,9 +192,9 @@ export class WsClient {
   get latency(): number | undefined {
     return this.#latency;
   }
-  /** Messages waiting for the next open. */
+  /** Messages waiting for the next open; with `reliable`, every message until the server acknowledges it. */
   get queued(): number {
-    return this.#queue.length;
+    return this.#queue.length + (this.#link?.queued ?? 0);
   }
   /** Epoch ms of the scheduled attempt while `reconnecting`. */
   get nextRetryAt(): number | undefined {
@@ -193,9 +220,14 @@ export class WsClient {
       const before = this.#options;
       this.#options = mergeOptions(before, changes, this.#warn);
       const after = this.#options;
-      if (this.#socket && after.binaryType !== before.binaryType) this.#socket.binaryType = after.binaryType;
+      if (this.#socket && !after.reliable && after.binaryType !== before.binaryType)
+        this.#socket.binaryType = after.binaryType;
       this.#heartbeat.configure(heartbeatSettings(after));
-      const target = (options: ResolvedOptions) => `${options.url} ${protocolList(options.protocols)}`;
+      if (after.reliable) this.#prepareLink();
+      else if (this.#link) this.#dropLink('reliable was turned off');
+      else this.#dropDeferred(undefined, 'closed', 'reliable was turned off');
+      const target = (options: ResolvedOptions) =>
+        `${options.url} ${protocolList(options.protocols)} ${options.reliable}`;
       const hasTarget = (options: ResolvedOptions) => options.url !== undefined || !!options.urlProvider;
       const wanted = this.#active && !this.#suspended;
       if (target(before) !== target(after) && (wanted || this.#state === ConnectionState.closed)) {
@@ -272,11 +304,76 @@ export class WsClient {
       const direct = this.#state === ConnectionState.open && this.#socket?.readyState === SOCKET_OPEN;
       const {json, queueLimit} = this.#options;
       const closed = this.#state === ConnectionState.closed;
-      const payload = this.#queue.admit(data, {closed, json, queueLimit, direct});
+      const link = this.#plainOpen() ? undefined : this.#link;
+      // Kept until acknowledged, a reliable message counts against the limit even when it goes out at once.
+      const payload = this.#queue.admit(data, {closed, json, queueLimit, direct: direct && !link});
       if (payload === undefined) return false;
+      if (link) return this.#withinLimit(data) && link.send(data, payload);
       if (direct) return this.#transmit(payload, data);
       this.#queue.add({data, payload});
       return true;
+    });
+  }
+
+  /**
+   * With `reliable`: sends a request and resolves with the server's reply
+   * (parsed with `json`). Delivered once, like any message, across
+   * reconnects. Rejects with a {@link RequestError} whose `kind` says why:
+   * `request-timeout` (no reply within `timeout` ms, by default the
+   * client's `timeout`), `closed` (`close()` was called, the client is
+   * closed, or the connection is not reliable: `reliable` is off or the
+   * server refused it), `session-lost`, `error-reply` (the server's handler
+   * failed), `send-failed` (not accepted) or `parse-error`. It never hangs.
+   *
+   * @example
+   * const client = new WsClient({url: '/ws', reliable: true, json: true});
+   * client.connect();
+   * const profile = await client.request({get: 'profile'}, {timeout: 5000});
+   */
+  request(data: unknown, options?: {timeout?: number}): Promise<unknown> {
+    return this.#run(() => {
+      // Read guardedly: a promise API rejects, it does not throw.
+      const timeout = (options as {timeout?: unknown} | null | undefined)?.timeout;
+      const refuse = (kind: 'closed' | 'send-failed', message: string) =>
+        Promise.reject(new RequestError(kind, message));
+      const {reliable, json, queueLimit} = this.#options;
+      if (!reliable) {
+        return refuse(
+          'closed',
+          'request() needs reliable delivery: turn the reliable option on (and reliable() on the server)',
+        );
+      }
+      if (this.#state === ConnectionState.closed) {
+        return refuse('closed', 'the connection is closed: call connect() before requesting');
+      }
+      if (this.#plainOpen()) {
+        return refuse(
+          'closed',
+          `the server did not select ${this.#link!.subprotocol}: this connection is plain`,
+        );
+      }
+      const wait = timeout ?? this.#options.timeout;
+      // Beyond the longest a timer can wait, browsers and Node fire at once.
+      if (typeof wait !== 'number' || !(wait > 0 && wait <= MAX_TIMER)) {
+        return refuse(
+          'send-failed',
+          `timeout must be a number of ms above 0, up to ${MAX_TIMER}, not ${String(wait)}`,
+        );
+      }
+      const payload = this.#queue.serialize(data, json);
+      if (payload === undefined) return refuse('send-failed', 'the request cannot be serialised');
+      if (!this.#withinLimit(data))
+        return refuse('send-failed', `the queue holds ${queueLimit} messages already`);
+      if (this.#link) return this.#link.request(data, payload, wait);
+      // Until the protocol's code is here; it times out even if it never comes.
+      return new Promise((resolve, reject) => {
+        const timer = this.#env.setTimeout(
+          () => this.#run(() => this.#dropDeferred(request, 'request-timeout', `no reply within ${wait} ms`)),
+          wait,
+        );
+        const request: Deferred = {deadline: this.#env.now() + wait, timer, resolve, reject};
+        this.#queue.add({data, payload, request});
+      });
     });
   }
 
@@ -314,6 +411,92 @@ export class WsClient {
     this.#clearTimers();
   }
 
+  /** The open connection is a plain one: the server did not select the subprotocol. */
+  #plainOpen(): boolean {
+    return this.#state === ConnectionState.open && !this.#reliableSocket;
+  }
+
+  /** Whether one more message fits under `queueLimit`; reports `queue-overflow` when not. */
+  #withinLimit(data: unknown): boolean {
+    const {queueLimit} = this.#options;
+    if (this.queued < queueLimit) return true;
+    this.#emitError('queue-overflow', `the queue holds ${queueLimit} messages already`, undefined, data);
+    return false;
+  }
+
+  /** Makes the reliable link, loading its code first if need be; what waited in the queue moves into it. */
+  #prepareLink(): void {
+    if (this.#link) return;
+    const source = loadedLink();
+    if (!source) {
+      // A failure is reported by the attempt that waits for it.
+      loadLink().then(
+        () => this.#run(() => this.#options.reliable && this.#prepareLink()),
+        () => undefined,
+      );
+      return;
+    }
+    const env = this.#env;
+    const link = source({
+      now: () => env.now(),
+      setTimeout: (callback, ms) => env.setTimeout(() => this.#run(callback), ms),
+      clearTimeout: (handle) => env.clearTimeout(handle),
+      write: (frame) => this.#socket && this.#reliableSocket && this.#transmit(frame),
+      message: (data) => this.#deliver(data),
+      error: (kind, message, data, error) => this.#emitError(kind, message, error, data),
+      opened: (resumed) => this.#onSessionOpen(resumed),
+      broken: (code, reason, raw) => this.#onProtocolError(code, reason, raw),
+      schedule: (at) =>
+        at === undefined
+          ? this.#clearTimer('ack')
+          : this.#setTimer('ack', Math.max(0, at - env.now()), () => this.#link?.tick()),
+      startMessages: () => this.#serializedOpenMessages(),
+      binaryType: () => this.#options.binaryType,
+      parse: (data) => fromPayload(data, this.#options.json),
+      requestError: (kind, message) => new RequestError(kind, message),
+    });
+    this.#link = link;
+    for (const {data, payload, request} of this.#queue.take()) {
+      if (!request) {
+        link.send(data, payload);
+        continue;
+      }
+      env.clearTimeout(request.timer);
+      const left = Math.max(1, request.deadline - env.now());
+      link.request(data, payload, left).then(request.resolve, request.reject);
+    }
+  }
+
+  /** A request that waited for the protocol's code fails: it timed out, or the client closed or left reliable. */
+  #dropDeferred(request: Deferred | undefined, kind: 'request-timeout' | 'closed', message: string): void {
+    const items = this.#queue.take();
+    for (const item of items) {
+      if (request ? item.request !== request : !item.request) {
+        this.#queue.add(item);
+        continue;
+      }
+      this.#env.clearTimeout(item.request!.timer);
+      item.request!.reject(new RequestError(kind, message));
+    }
+  }
+
+  /** `reliable` went off: what the session held goes back to the plain queue, requests fail. */
+  #dropLink(why: string): void {
+    const unsent = this.#link!.drain('closed', why);
+    this.#link = undefined;
+    const waiting = this.#queue.take();
+    for (const item of [...unsent, ...waiting]) this.#queue.add(item);
+  }
+
+  #serializedOpenMessages(): string[] {
+    const payloads: string[] = [];
+    for (const message of this.#options.openMessages) {
+      const payload = this.#queue.serialize(message, this.#options.json);
+      if (payload !== undefined) payloads.push(payload as string);
+    }
+    return payloads;
+  }
+
   #offline(): boolean {
     return this.#offlineSignalled || !this.#env.isOnline();
   }
@@ -333,11 +516,42 @@ export class WsClient {
     const attemptId = this.#attemptId;
     this.#setState(ConnectionState.connecting);
     this.#armConnectTimer();
+    const current = () => attemptId === this.#attemptId;
+    if (this.#options.reliable && !this.#link) {
+      this.#prepareLink();
+      if (!this.#link) {
+        loadLink().then(
+          // The link is made here too: another caller's wait for the code may end after this one.
+          () =>
+            this.#run(() => {
+              if (!current()) return;
+              this.#prepareLink();
+              this.#resolveUrl(current);
+            }),
+          (error) =>
+            this.#run(
+              () =>
+                current() &&
+                this.#attemptFailed(
+                  'socket-error',
+                  `the reliable delivery code could not be loaded: ${describe(error)}; the next attempt tries again`,
+                  error,
+                ),
+            ),
+        );
+        return;
+      }
+    }
+    this.#resolveUrl(current);
+  }
+
+  /** The url of this attempt, from `url` or `urlProvider`; then the socket. */
+  #resolveUrl(current: () => boolean): void {
+    const {url, urlProvider} = this.#options;
     if (!urlProvider) {
       this.#dial(url);
       return;
     }
-    const current = () => attemptId === this.#attemptId;
     const failed = (error: unknown) =>
       current() && this.#attemptFailed('invalid-url', `urlProvider failed: ${describe(error)}`, error);
     let provided: unknown;
@@ -377,15 +591,18 @@ export class WsClient {
     }
     this.#log(`connecting to ${redactUrl(url)}`);
     let socket: SocketLike;
+    const link = this.#options.reliable ? this.#link : undefined;
+    const protocols = protocolList(this.#options.protocols);
     try {
-      socket = new Socket(url, protocolList(this.#options.protocols));
+      socket = new Socket(url, link ? [...protocols, link.subprotocol] : protocols);
     } catch (error) {
       // The constructor refuses a malformed URL or protocol list (SyntaxError)
       // and, in browsers, an insecure ws: from an https: page (SecurityError).
       fail('invalid-url', `cannot open ${redactUrl(url)}: ${describe(error)}`, error);
       return;
     }
-    socket.binaryType = this.#options.binaryType;
+    // Frames are read at once; the application's Blobs are made from their bytes.
+    socket.binaryType = link ? 'arraybuffer' : this.#options.binaryType;
     // Handlers check identity: a socket that was replaced or dropped is ignored.
     socket.onopen = () => this.#run(() => socket === this.#socket && this.#onOpen());
     socket.onmessage = (event: {data: unknown}) =>
@@ -402,6 +619,14 @@ export class WsClient {
   }
 
   #onOpen(): void {
+    const link = this.#options.reliable ? this.#link : undefined;
+    if (link && this.#socket!.protocol === link.subprotocol) {
+      // Open once the server has answered the handshake; the connect timer waits for that too.
+      this.#reliableSocket = true;
+      link.open();
+      return;
+    }
+    if (link) this.#refused(link);
     this.#clearTimer('connect');
     this.#log('open');
     this.#setState(ConnectionState.open);
@@ -416,15 +641,67 @@ export class WsClient {
     this.#setTimer('stable', this.#options.stableAfter, () => (this.#attempt = 0));
   }
 
+  /** The server did not select the subprotocol: this connection is plain, and what the session held goes on it. */
+  #refused(link: ReliableLink): void {
+    if (!this.#refusalReported) {
+      this.#refusalReported = true;
+      this.#emitError(
+        'reliable-refused',
+        `the server did not select ${link.subprotocol}: the connection is plain, without acknowledgements ` +
+          'or resume. Use reliable(wss) from ws-connection/server.js, or a server that speaks docs/PROTOCOL.md',
+      );
+    }
+    const unsent = link.drain('closed', `the server did not select ${link.subprotocol}`);
+    const waiting = this.#queue.take();
+    for (const item of [...unsent, ...waiting]) this.#queue.add(item);
+  }
+
+  #onSessionOpen(resumed: boolean): void {
+    this.#clearTimer('connect');
+    this.#log(resumed ? 'open, session resumed' : 'open, new session');
+    this.#setState(ConnectionState.open, {resumed});
+    this.#heartbeat.start(heartbeatSettings(this.#options));
+    this.#setTimer('stable', this.#options.stableAfter, () => (this.#attempt = 0));
+  }
+
+  /** The server broke the protocol: the connection goes, the session stays, and the next one resumes it. */
+  #onProtocolError(code: number, reason: string, raw: unknown): void {
+    // 1002 or 1009, as the protocol says; browsers allow only 1000 and 3000–4999, and there it closes without a code.
+    this.#halt(reason, code);
+    this.#emitError(
+      'parse-error',
+      `the server broke the delivery protocol (${reason}): closed with ${code}; the session resumes on the next connection`,
+      undefined,
+      raw,
+    );
+    this.#scheduleRetry({code, reason});
+  }
+
   #onMessage(data: unknown): void {
+    if (this.#reliableSocket) {
+      this.#noteReceived(this.#link!.receive(data));
+      return;
+    }
     const isPong = data === this.#options.pongMessage;
+    this.#noteReceived(isPong);
+    if (isPong) return;
+    // A plain connection of a reliable client reads frames as ArrayBuffer.
+    const binary =
+      this.#options.reliable && data instanceof ArrayBuffer && this.#options.binaryType === 'blob';
+    this.#deliver(binary ? new Blob([data]) : data);
+  }
+
+  /** Anything arrived: the connection is alive; a pong also measures the round trip. */
+  #noteReceived(isPong: boolean): void {
     if (isPong) this.#ponged = true;
     const latency = this.#heartbeat.received(isPong);
     if (latency !== undefined) {
       this.#latency = latency;
       this.#emit('latency', {latency});
     }
-    if (isPong) return;
+  }
+
+  #deliver(data: unknown): void {
     const result = fromPayload(data, this.#options.json);
     if ('data' in result) this.#emit('message', result);
     else this.#emitError('parse-error', result.problem, result.error, data);
@@ -493,8 +770,14 @@ export class WsClient {
 
   #enterClosed(cause: Cause): void {
     this.#deactivate();
+    // The session ends for good: `end` goes out before the socket closes, and what it held is reported.
+    const unsent = this.#link?.end() ?? [];
+    this.#link = undefined;
     this.#halt(cause.reason ?? '', cause.code ?? CLOSE_NORMAL);
-    this.#queue.discard();
+    this.#dropDeferred(undefined, 'closed', 'the connection was closed');
+    const waiting = this.#queue.take();
+    for (const item of [...unsent, ...waiting]) this.#queue.add(item);
+    this.#queue.discard(unsent.length ? 'were not sent, or not acknowledged' : undefined);
     this.#setState(ConnectionState.closed, cause);
   }
 
@@ -571,6 +854,8 @@ export class WsClient {
   #detach(): void {
     this.#socket = undefined;
     this.#heartbeat.stop();
+    if (this.#reliableSocket) this.#link?.disconnected();
+    this.#reliableSocket = false;
   }
 
   #dropSocket(code: number, reason: string): void {
@@ -609,7 +894,7 @@ export class WsClient {
   }
 
   /** The one way the state changes; its event waits in the outbox until the change is complete. */
-  #setState(state: ConnectionState, cause: Cause & {delay?: number} = {}): void {
+  #setState(state: ConnectionState, cause: Cause & {delay?: number; resumed?: boolean} = {}): void {
     const previousState = this.#state;
     if (state === previousState) return;
     this.#state = state;

@@ -91,6 +91,10 @@ export class WsConnectionDirective {
   @Input() set shared(value: WsConnection['shared']) {
     this.#element.shared = value;
   }
+  /** Acknowledged delivery and session resume with a server that speaks the protocol; changing it reconnects. */
+  @Input({transform: toBoolean}) set reliable(value: WsConnection['reliable']) {
+    this.#element.reliable = value;
+  }
   /** Hide the status area. */
   @Input({transform: toBoolean}) set hideStatus(value: WsConnection['hideStatus']) {
     this.#element.hideStatus = value;

@@ -225,7 +225,8 @@ export class Holder {
   #onState(change: StateChange): void {
     if (change.state === ConnectionState.open) {
       // Everyone's subscriptions first, then what waited, before anyone hears of the open.
-      this.#opened.clear();
+      // A resumed reliable session has them still (and replays any not acknowledged).
+      if (!change.resumed) this.#opened.clear();
       for (const member of this.#host.members())
         this.#writeOpen(idOf(this.#host.tab, member.id), member.openPayloads());
       for (const [id, {open}] of this.#remote) this.#writeOpen(id, open);
@@ -428,5 +429,7 @@ function socketOfFirst(host: HolderHost): SocketConstructor {
  * waits, and writes only to an open socket.
  */
 function socketOptions(first: HubMember): Partial<ResolvedOptions> {
-  return {...first.options, json: false, binaryType: 'arraybuffer', queueLimit: 0, openMessages: []};
+  // A reliable engine keeps what it wrote until the server acknowledges it: its limit must not refuse that.
+  const queueLimit = first.options.reliable ? Number.MAX_SAFE_INTEGER : 0;
+  return {...first.options, json: false, binaryType: 'arraybuffer', queueLimit, openMessages: []};
 }

@@ -10,6 +10,7 @@ import {
 } from '../client/options.js';
 import {errorDetail, Outgoing} from '../client/outgoing.js';
 import {fromPayload} from '../client/payload.js';
+import {RequestError} from '../client/request-error.js';
 import {resolveSocketUrl} from '../client/url.js';
 import {
   ConnectionState,
@@ -196,6 +197,23 @@ export class SharedClient implements HubMember {
     });
   }
 
+  /**
+   * Not available on a shared client yet: rejects with kind `closed`. With
+   * `shared` and `reliable`, the holding tab's socket is reliable, and a
+   * handover between tabs is at least once.
+   *
+   * @example
+   * await feed.request('x').catch((error) => console.log(error.kind)); // 'closed'
+   */
+  request(_data: unknown, _options?: {timeout?: number}): Promise<unknown> {
+    return Promise.reject(
+      new RequestError(
+        'closed',
+        'request() is not available on a shared client: use reliable without shared',
+      ),
+    );
+  }
+
   // The hub's side.
 
   openPayloads(): unknown[] {
@@ -261,7 +279,11 @@ export class SharedClient implements HubMember {
   #key(): string {
     const {url, protocols} = this.#options;
     const target = url === undefined ? '' : (resolveSocketUrl(url, this.#env.baseUrl()) ?? url);
-    return this.#share ? `name ${this.#share}` : `url ${target} ${protocolList(protocols).join(',')}`;
+    // A reliable socket and a plain one are not the same socket.
+    const reliable = this.#options.reliable ? ' reliable' : '';
+    return this.#share
+      ? `name ${this.#share}${reliable}`
+      : `url ${target} ${protocolList(protocols).join(',')}${reliable}`;
   }
 
   /** Joins the key's socket, or starts to once sharing's code is here; false, with an error, when there is no key to join. */
@@ -334,13 +356,14 @@ export class SharedClient implements HubMember {
     this.#setState(ConnectionState.closed, cause);
   }
 
-  #setState(state: ConnectionState, {code, reason, delay}: Partial<StateChange> = {}): void {
+  #setState(state: ConnectionState, {code, reason, delay, resumed}: Partial<StateChange> = {}): void {
     const previousState = this.#state;
     if (state === previousState) return;
     this.#state = state;
     const detail: StateChange = {state, previousState, attempt: this.attempt};
     if (code !== undefined) Object.assign(detail, {code, reason: reason ?? ''});
     if (delay !== undefined && state === ConnectionState.reconnecting) detail.delay = delay;
+    if (resumed !== undefined && state === ConnectionState.open) detail.resumed = resumed;
     this.#events.emit('state', detail);
   }
 

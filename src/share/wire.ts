@@ -107,6 +107,8 @@ const ERROR_KINDS = new Set([
   'queue-discarded',
   'retries-exhausted',
   'send-failed',
+  'session-lost',
+  'reliable-refused',
 ]);
 
 type Fields = Record<string, unknown>;
@@ -152,6 +154,7 @@ const isChange = shape({
   code: optional(isCount),
   reason: optional(isText),
   delay: optional(isMs),
+  resumed: optional((value) => typeof value === 'boolean'),
 });
 
 const KINDS: Record<string, Record<string, Check>> = {

@@ -65,6 +65,8 @@ export class FakeSocket implements SocketLike {
   static readonly CLOSED = 3;
 
   readyState = FakeSocket.CONNECTING;
+  /** The subprotocol the server selected, set by `open`. */
+  protocol = '';
   binaryType = 'blob';
   onopen: ((event: object) => void) | null = null;
   onmessage: ((event: {data: unknown}) => void) | null = null;
@@ -100,9 +102,10 @@ export class FakeSocket implements SocketLike {
     }, 0);
   }
 
-  /** The server accepted the connection. */
-  open(): void {
+  /** The server accepted the connection, selecting `protocol` if given. */
+  open(protocol = ''): void {
     if (this.readyState !== FakeSocket.CONNECTING) return;
+    this.protocol = protocol;
     this.readyState = FakeSocket.OPEN;
     this.onopen?.({});
   }

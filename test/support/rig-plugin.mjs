@@ -1,7 +1,7 @@
 // The test-runner plugin that owns every rig server (and examples/server
 // where a test asks for it) and carries out the commands browser tests send
 // through `executeServerCommand('ws-rig', …)`.
-import {RigServer} from './rig-server.mjs';
+import {ReliableRigServer, RigServer} from './rig-server.mjs';
 
 const operations = {
   status: (rig) => rig.status(),
@@ -40,6 +40,19 @@ export function wsRigPlugin() {
       const {op, id, ...args} = payload ?? {};
       if (op === 'start') {
         const server = new RigServer();
+        await server.start();
+        const rigId = nextId++;
+        rigs.set(rigId, {server, session: session.id});
+        return {
+          id: rigId,
+          port: server.port,
+          url: `ws://127.0.0.1:${server.port}`,
+          proxyPort: server.proxy.port,
+          proxyUrl: `ws://127.0.0.1:${server.proxy.port}`,
+        };
+      }
+      if (op === 'startReliable') {
+        const server = new ReliableRigServer(args);
         await server.start();
         const rigId = nextId++;
         rigs.set(rigId, {server, session: session.id});

@@ -4,7 +4,7 @@
 // in Node, inside the test runner's process.
 import {connect, createServer} from 'node:net';
 import {WebSocketServer} from 'ws';
-import {keepAlive} from '../../dist/server/index.js';
+import {keepAlive, reliable} from '../../dist/server/index.js';
 import {startNginx} from './nginx.mjs';
 
 /**
@@ -273,6 +273,126 @@ export class RigServer {
       this.received.push(isBinary ? {binary: data.length} : text);
       this.receivedOn.push(connection);
       if (this.echo && !this.#isHeartbeat(data, isBinary)) ws.send(data, {binary: isBinary});
+    });
+  }
+}
+
+/**
+ * A server speaking the delivery protocol, `reliable()` over `ws`, with its
+ * memory store, behind its own blackhole proxy. Records every message its
+ * sessions received, in order; echoes each back to its session (while
+ * `echo`), answers each request with `re:` and its text (while `answer`),
+ * and pushes numbered messages to every session, connected or not. A kill
+ * or restart loses every session, as a restart with the memory store does.
+ */
+export class ReliableRigServer {
+  echo = true;
+  answer = true;
+  /** What the sessions received, in order: `{session, data}`. */
+  received = [];
+  /** Sessions begun since start, in order. */
+  sessions = [];
+  accepted = 0;
+  port = 0;
+  proxy;
+  #options;
+  #wss;
+  #reliable;
+  #reviveTimer;
+
+  constructor({resumeWindow = 120_000, interval = 1000, timeout = 1000} = {}) {
+    this.#options = {resumeWindow, interval, timeout};
+  }
+
+  async start() {
+    await this.#listen(0);
+    this.proxy = new BlackholeProxy(this.port);
+    await this.proxy.listen();
+  }
+
+  status() {
+    return {
+      listening: this.#wss !== undefined,
+      open: this.#wss?.clients.size ?? 0,
+      accepted: this.accepted,
+      sessions: this.sessions.length,
+      received: this.received.length,
+      holed: this.proxy.holed,
+      proxyConnections: this.proxy.connections,
+    };
+  }
+
+  set({echo, answer}) {
+    if (echo !== undefined) this.echo = Boolean(echo);
+    if (answer !== undefined) this.answer = Boolean(answer);
+  }
+
+  /** Sends `count` messages `${prefix}${i}` to every session this process holds; resolves to their number. */
+  push({count = 1, prefix = 'm'} = {}) {
+    const sessions = [...(this.#reliable?.sessions.values() ?? [])];
+    for (const session of sessions) for (let i = 0; i < count; i++) session.send(`${prefix}${i}`);
+    return sessions.length;
+  }
+
+  terminateClients() {
+    const clients = [...(this.#wss?.clients ?? [])];
+    for (const ws of clients) ws.terminate();
+    return clients.length;
+  }
+
+  async kill() {
+    clearTimeout(this.#reviveTimer);
+    const wss = this.#wss;
+    if (!wss) return;
+    this.#wss = undefined;
+    // As a crash: no close frame, then every session forgotten.
+    for (const ws of wss.clients) ws.terminate();
+    this.#reliable.stop();
+    await new Promise((resolve) => wss.close(() => resolve()));
+  }
+
+  async revive() {
+    clearTimeout(this.#reviveTimer);
+    if (!this.#wss) await this.#listen(this.port);
+  }
+
+  async restart({downMs = 0} = {}) {
+    await this.kill();
+    this.#reviveTimer = setTimeout(() => this.revive().catch(() => {}), downMs);
+  }
+
+  takeReceived() {
+    const received = this.received;
+    this.received = [];
+    return received;
+  }
+
+  async stop() {
+    await this.kill();
+    await this.proxy?.close();
+  }
+
+  async #listen(port) {
+    const wss = new WebSocketServer({port, host: '127.0.0.1'});
+    await new Promise((resolve, reject) => {
+      wss.once('listening', resolve);
+      wss.once('error', reject);
+    });
+    this.#wss = wss;
+    this.port = wss.address().port;
+    wss.on('connection', () => this.accepted++);
+    // A new memory store: what the last process held is gone.
+    this.#reliable = reliable(wss, this.#options);
+    this.#reliable.on('session', (session) => {
+      this.sessions.push(session.id);
+      session.on('message', (data) => {
+        const text = typeof data === 'string' ? data : `binary ${[...data].join(',')}`;
+        this.received.push({session: session.id, data: text});
+        if (this.echo) session.send(data);
+      });
+      session.on('request', (data, reply) => {
+        if (this.answer) reply(`re:${data}`);
+      });
     });
   }
 }

@@ -58,6 +58,19 @@ export class Rig {
     return new Rig(await command('start'));
   }
 
+  /**
+   * Starts a server speaking the delivery protocol (`reliable()` with its
+   * memory store): it echoes each message to its session, answers each
+   * request with `re:` and its text, and `push` sends to every session.
+   * `received()` gives `{session, data}` entries; a kill or restart loses
+   * every session.
+   */
+  static async startReliable(
+    options: {resumeWindow?: number; interval?: number; timeout?: number} = {},
+  ): Promise<Rig> {
+    return new Rig(await command('startReliable', options));
+  }
+
   /** Stops every server the calling test page started. */
   static stopAll(): Promise<number> {
     return command('stopSession');
@@ -77,6 +90,10 @@ export class Rig {
   /** Answer `ping` with `pong` (on by default); false mutes the server. */
   setPong(pong: boolean): Promise<true> {
     return this.op('set', {pong});
+  }
+  /** A reliable rig: answer requests (on by default); false leaves them unanswered. */
+  setAnswer(answer: boolean): Promise<true> {
+    return this.op('set', {answer});
   }
   /** Accept each connection and drop it at once (a server in a crash loop). */
   setFlap(flap: boolean): Promise<true> {
