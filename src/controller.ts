@@ -5,9 +5,10 @@ import {type ConnectionState, type ErrorDetail, WsClient} from './client/ws-clie
 import {Placement} from './placement.js';
 import {SharedClient} from './share/shared-client.js';
 
-export interface WebSocketControllerOptions extends Partial<WsClientOptions> {
+/** `In`: what the server's messages are, as `onMessage` gets them. */
+export interface WebSocketControllerOptions<In = unknown> extends Partial<WsClientOptions> {
   /** Called with each message (pongs excluded; parsed with `json`). */
-  onMessage?: (data: unknown) => void;
+  onMessage?: (data: In) => void;
   onError?: (error: ErrorDetail) => void;
   /** Do not connect when the host connects; call `connect()`. */
   manual?: boolean;
@@ -37,8 +38,8 @@ export interface WebSocketControllerOptions extends Partial<WsClientOptions> {
  *   }
  * }
  */
-export class WebSocketController implements ReactiveController {
-  readonly client: WsClient | SharedClient;
+export class WebSocketController<In = unknown, Out = unknown> implements ReactiveController {
+  readonly client: WsClient<In, Out> | SharedClient<In, Out>;
   readonly #host: ReactiveControllerHost;
   readonly #manual: boolean;
   /** `connect()` was called: the host reconnecting reconnects even when manual. */
@@ -60,16 +61,16 @@ export class WebSocketController implements ReactiveController {
 
   constructor(
     host: ReactiveControllerHost,
-    {onMessage, onError, manual = false, shared = false, ...options}: WebSocketControllerOptions = {},
+    {onMessage, onError, manual = false, shared = false, ...options}: WebSocketControllerOptions<In> = {},
     environment?: Partial<Environment>,
   ) {
     this.#host = host;
     this.#manual = manual;
     this.client =
       shared === false
-        ? new WsClient(options, environment)
-        : new SharedClient({...options, share: shared === true ? '' : shared}, environment);
-    const on = this.client.on.bind(this.client) as WsClient['on'];
+        ? new WsClient<In, Out>(options, environment)
+        : new SharedClient<In, Out>({...options, share: shared === true ? '' : shared}, environment);
+    const on = this.client.on.bind(this.client) as WsClient<In, Out>['on'];
     on('state', () => host.requestUpdate());
     if (onMessage) on('message', ({data}) => onMessage(data));
     if (onError) on('error', onError);
@@ -93,12 +94,12 @@ export class WebSocketController implements ReactiveController {
    * @example
    * const price = await this.#socket.request({quote: 'ACME'}, {timeout: 2000});
    */
-  request(data: unknown, options?: {timeout?: number}): Promise<unknown> {
-    return this.client.request(data, options);
+  request<Reply = In>(data: Out, options?: {timeout?: number}): Promise<Reply> {
+    return this.client.request<Reply>(data, options);
   }
 
   /** Sends now, or queues until the next open; false (with an error) when not accepted. */
-  send(data: unknown): boolean {
+  send(data: Out): boolean {
     return this.client.send(data);
   }
 

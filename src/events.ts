@@ -4,8 +4,11 @@ export type {ErrorDetail, MessageDetail, StateChange};
 
 /** `ws-state`: the connection changed state. */
 export type WsStateEvent = CustomEvent<StateChange>;
-/** `ws-message`: a message arrived (pongs excluded). */
-export type WsMessageEvent = CustomEvent<MessageDetail>;
+/**
+ * `ws-message`: a message arrived (pongs excluded). `WsMessageEvent<Price>`
+ * types what your server sends.
+ */
+export type WsMessageEvent<In = unknown> = CustomEvent<MessageDetail<In>>;
 /** `ws-error`: something went wrong; `detail.kind` says what. */
 export type WsErrorEvent = CustomEvent<ErrorDetail>;
 

@@ -4,7 +4,7 @@
 import {expect} from '@open-wc/testing';
 import '../src/index.js';
 import {WsConnection} from '../src/index.js';
-import type {ErrorKind, WsStateEvent} from '../src/index.js';
+import type {ErrorKind, WsMessageEvent, WsStateEvent} from '../src/index.js';
 import {until} from './support/rig.js';
 
 describe('public types', () => {
@@ -46,5 +46,55 @@ describe('public types', () => {
       el.close();
       el.remove();
     }
+  });
+
+  it('types the messages in and out of the engine, the shared engine and the controller', async () => {
+    const {WsClient} = await import('../src/client/index.js');
+    const {SharedClient} = await import('../src/share/shared-client.js');
+    type Price = {symbol: string; price: number};
+    type Order = {buy: string; quantity: number};
+    const seen: number[] = [];
+    const client = new WsClient<Price, Order>({url: 'ws://127.0.0.1:9/', json: true});
+    client.on('message', ({data}) => seen.push(data.price));
+    // @ts-expect-error -- not a field of Price
+    client.on('message', ({data}) => seen.push(data.cost));
+    expect(client.send({buy: 'ACME', quantity: 1})).to.be.a('boolean');
+    // @ts-expect-error -- not an Order
+    client.send({sell: 'ACME'});
+    const reply: Promise<Price> = client.request({buy: 'ACME', quantity: 2});
+    const quote: Promise<{ok: true}> = client.request<{ok: true}>({buy: 'ACME', quantity: 3});
+    const shared = new SharedClient<Price, Order>({url: 'ws://127.0.0.1:9/', json: true});
+    shared.on('message', ({data}) => seen.push(data.price));
+    // @ts-expect-error -- not a field of Price
+    shared.on('message', ({data}) => seen.push(data.cost));
+    // @ts-expect-error -- not an Order
+    shared.send({sell: 'ACME'});
+    const sharedReply: Promise<Price> = shared.request({buy: 'ACME', quantity: 4});
+    await Promise.allSettled([reply, quote, sharedReply]);
+    client.close();
+    shared.close();
+    // Untyped, as before: anything in, anything out.
+    const plain = new WsClient({url: 'ws://127.0.0.1:9/'});
+    plain.on('message', ({data}) => {
+      const value: unknown = data;
+      void value;
+    });
+    plain.send(42);
+    plain.close();
+    const onMessage = (event: WsMessageEvent<Price>) => seen.push(event.detail.data.price);
+    void onMessage;
+    // The controller, checked by the compiler only: it needs a Lit host to run.
+    const {WebSocketController} = await import('../src/controller.js');
+    const typedController = (host: import('@lit/reactive-element').ReactiveControllerHost) => {
+      const socket = new WebSocketController<Price, Order>(host, {
+        onMessage: (data) => seen.push(data.price),
+      });
+      // @ts-expect-error -- not an Order
+      socket.send({sell: 'ACME'});
+      const price: Promise<Price> = socket.request({buy: 'ACME', quantity: 5});
+      return price;
+    };
+    void typedController;
+    expect(seen).to.deep.equal([]);
   });
 });

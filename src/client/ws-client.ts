@@ -61,9 +61,10 @@ export interface StateChange {
   resumed?: boolean;
 }
 
-export interface MessageDetail {
+/** `In`: what the application's messages from the server are (the client's first type parameter). */
+export interface MessageDetail<In = unknown> {
   /** A string, Blob or ArrayBuffer; with `json`, the parsed value. */
-  data: unknown;
+  data: In;
 }
 
 export interface ErrorDetail {
@@ -79,9 +80,9 @@ export interface ErrorDetail {
   data?: unknown;
 }
 
-export interface WsClientEventMap {
+export interface WsClientEventMap<In = unknown> {
   state: StateChange;
-  message: MessageDetail;
+  message: MessageDetail<In>;
   error: ErrorDetail;
   /** A ping was answered; `latency` is the round trip in ms. */
   latency: {latency: number};
@@ -128,7 +129,7 @@ const SOCKET_OPEN = 1;
  * client.connect();
  * client.send({subscribe: 'prices'});
  */
-export class WsClient {
+export class WsClient<In = unknown, Out = unknown> {
   readonly #env: Environment;
   #options: ResolvedOptions = DEFAULT_OPTIONS;
   readonly #events: Emitter<WsClientEventMap>;
@@ -205,8 +206,11 @@ export class WsClient {
   }
 
   /** Subscribes to `state`, `message`, `error` or `latency`; returns the unsubscribe function. */
-  on<K extends keyof WsClientEventMap>(type: K, listener: (detail: WsClientEventMap[K]) => void): () => void {
-    return this.#events.on(type, listener);
+  on<K extends keyof WsClientEventMap<In>>(
+    type: K,
+    listener: (detail: WsClientEventMap<In>[K]) => void,
+  ): () => void {
+    return this.#events.on(type, listener as (detail: WsClientEventMap[K]) => void);
   }
 
   /**
@@ -298,7 +302,7 @@ export class WsClient {
    * Sends now when open; otherwise queues, up to `queueLimit`, for the next
    * open. Returns false, and reports why as an error, when not accepted.
    */
-  send(data: unknown): boolean {
+  send(data: Out): boolean {
     return this.#run(() => {
       // A socket the server has begun to close (CLOSING, no event yet) would drop it.
       const direct = this.#state === ConnectionState.open && this.#socket?.readyState === SOCKET_OPEN;
@@ -330,8 +334,8 @@ export class WsClient {
    * client.connect();
    * const profile = await client.request({get: 'profile'}, {timeout: 5000});
    */
-  request(data: unknown, options?: {timeout?: number}): Promise<unknown> {
-    return this.#run(() => {
+  request<Reply = In>(data: Out, options?: {timeout?: number}): Promise<Reply> {
+    return this.#run((): Promise<Reply> => {
       // Read guardedly: a promise API rejects, it does not throw.
       const timeout = (options as {timeout?: unknown} | null | undefined)?.timeout;
       const refuse = (kind: 'closed' | 'send-failed', message: string) =>
@@ -364,9 +368,10 @@ export class WsClient {
       if (payload === undefined) return refuse('send-failed', 'the request cannot be serialised');
       if (!this.#withinLimit(data))
         return refuse('send-failed', `the queue holds ${queueLimit} messages already`);
-      if (this.#link) return this.#link.request(data, payload, wait);
+      // The reply is what the server sent: typed as the caller says it is.
+      if (this.#link) return this.#link.request(data, payload, wait) as Promise<Reply>;
       // Until the protocol's code is here; it times out even if it never comes.
-      return new Promise((resolve, reject) => {
+      return new Promise<Reply>((resolve, reject) => {
         const timer = this.#env.setTimeout(
           () => this.#run(() => this.#dropDeferred(request, 'request-timeout', `no reply within ${wait} ms`)),
           wait,

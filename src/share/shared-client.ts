@@ -33,7 +33,7 @@ export interface SharedClientOptions extends WsClientOptions {
   share: string;
 }
 
-export interface SharedClientEventMap extends WsClientEventMap {
+export interface SharedClientEventMap<In = unknown> extends WsClientEventMap<In> {
   /** This page took the socket over, or handed it to another. */
   leader: {leader: boolean};
 }
@@ -56,7 +56,7 @@ let lastId = 0;
  * feed.on('message', ({data}) => render(data));
  * feed.connect(); // ten tabs, one connection
  */
-export class SharedClient implements HubMember {
+export class SharedClient<In = unknown, Out = unknown> implements HubMember {
   readonly id = ++lastId;
   readonly #env: Environment;
   readonly #shareEnv: ShareEnvironment;
@@ -118,11 +118,11 @@ export class SharedClient implements HubMember {
     return this.#hub?.leader ?? true;
   }
 
-  on<K extends keyof SharedClientEventMap>(
+  on<K extends keyof SharedClientEventMap<In>>(
     type: K,
-    listener: (detail: SharedClientEventMap[K]) => void,
+    listener: (detail: SharedClientEventMap<In>[K]) => void,
   ): () => void {
-    return this.#events.on(type, listener);
+    return this.#events.on(type, listener as (detail: SharedClientEventMap[K]) => void);
   }
 
   /** As `WsClient.configure`; a new `share`, `url` or `protocols` moves the client to that key's socket. */
@@ -182,7 +182,7 @@ export class SharedClient implements HubMember {
     });
   }
 
-  send(data: unknown): boolean {
+  send(data: Out): boolean {
     return this.#run(() => {
       const {json, queueLimit} = this.#options;
       const closed = this.#state === ConnectionState.closed;
@@ -205,7 +205,7 @@ export class SharedClient implements HubMember {
    * @example
    * await feed.request('x').catch((error) => console.log(error.kind)); // 'closed'
    */
-  request(_data: unknown, _options?: {timeout?: number}): Promise<unknown> {
+  request<Reply = In>(_data: Out, _options?: {timeout?: number}): Promise<Reply> {
     return Promise.reject(
       new RequestError(
         'closed',
