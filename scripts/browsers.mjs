@@ -38,11 +38,18 @@ export const engines = {
   },
 };
 
-/** What the tests need besides browsers: nginx, to test behind a real reverse proxy. */
+/**
+ * What the tests need besides browsers: nginx, to test behind a real reverse
+ * proxy; redis-server, for the server half's Redis store.
+ */
 export const tools = {
   nginx: {
     paths: {executable: {env: 'NGINX_PATH', candidates: ['/usr/sbin/nginx', '/usr/bin/nginx']}},
     packages: ['nginx-light'],
+  },
+  redis: {
+    paths: {executable: {env: 'REDIS_SERVER_PATH', candidates: ['/usr/bin/redis-server']}},
+    packages: ['redis-server'],
   },
 };
 
