@@ -103,10 +103,11 @@ export interface ReliableSessionEvents {
   /**
    * Another server process sharing the store took the session (its client
    * resumed there): this object is finished, and `send()` returns false from
-   * now on. A message it accepted after the other took it, before this was
-   * known, is not delivered. The session lives on in the other process.
+   * now on; the session lives on in the other process. `unsent` holds what
+   * this object accepted after the other took it, before that was known: it
+   * is not delivered, for the application to pass to the other process.
    */
-  moved: [];
+  moved: [unsent: SessionData[]];
 }
 
 /** One client's session, which outlives its connections for `resumeWindow`. */
@@ -582,14 +583,20 @@ class Session extends EventEmitter<ReliableSessionEvents> implements ReliableSes
     return new Promise((resolve) => this.#settling.push(resolve));
   }
 
-  /** Another holder took the session: this object lets it go, without touching the store. */
-  moved(): void {
+  /**
+   * Another holder took the session: this object lets it go, without
+   * touching the store. `refused`: messages of a change the store refused.
+   */
+  moved(refused: readonly StoredMessage[] = []): void {
     if (this.#ended) return;
     const connection = this.#connection;
+    const unsent = [...refused, ...(this.#change?.append ?? [])].map((message) =>
+      toSessionData(message.data),
+    );
     this.forget();
     this.#hooks.ended();
     connection?.close(POLICY_VIOLATION, 'session resumed on another connection');
-    this.emit('moved');
+    this.emit('moved', unsent);
   }
 
   /** The resume window passed with no connection: the session ends, unless another process took it. */
@@ -729,7 +736,7 @@ class Session extends EventEmitter<ReliableSessionEvents> implements ReliableSes
           return;
         }
         if (this.#ended) return;
-        if (result === 'moved') return this.moved();
+        if (result === 'moved') return this.moved(change.append);
         if (result === 'gone') {
           // The store lost it: what it did not hold cannot be promised, so the session ends.
           const connection = this.#connection;
