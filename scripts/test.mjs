@@ -121,10 +121,11 @@ function readCounts(file) {
 async function main() {
   const runNode = extraArgs.length === 0;
   // The Node suite drives the demo in Chromium, whichever engines were asked for,
-  // and runs servers behind nginx, sharing a Redis. Browser tests also run behind nginx.
+  // runs servers behind nginx, sharing a Redis, and the Python reference server.
+  // Browser tests also run behind nginx.
   const paths = ensureBrowsers([
     ...new Set([
-      ...(runNode ? ['chromium', 'nginx', 'redis'] : []),
+      ...(runNode ? ['chromium', 'nginx', 'redis', 'python-websockets'] : []),
       ...requested,
       ...(requested.length ? ['nginx', 'redis'] : []),
     ]),
@@ -152,7 +153,11 @@ async function main() {
     if (runNode) {
       console.log('\n=== node ===');
       const tapFile = join(work, 'node.tap');
-      const code = await runNodeTests(tapFile, {...shared, CHROME_PATH: paths.chromium.executable});
+      const code = await runNodeTests(tapFile, {
+        ...shared,
+        CHROME_PATH: paths.chromium.executable,
+        PYTHON: paths['python-websockets'].python,
+      });
       tally('node', readTapCounts(tapFile), code);
     }
     const setUp = {
