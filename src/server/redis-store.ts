@@ -163,6 +163,7 @@ export class RedisStore implements SessionStore {
     return [hash, `${hash}:messages`];
   }
 
+  /** Keeps a new session (replacing any of the same id), expiring as `heldTtl` says. */
   async create(session: StoredSession): Promise<void> {
     await this.#run(CREATE, this.keys(session.id), [
       session.id,
@@ -178,6 +179,7 @@ export class RedisStore implements SessionStore {
     ]);
   }
 
+  /** The session, read in one step, or undefined when it is unknown, deleted or expired. */
   async load(id: string): Promise<StoredSession | undefined> {
     const reply = await this.#run(LOAD, this.keys(id), []);
     if (!Array.isArray(reply)) return undefined;
@@ -200,6 +202,10 @@ export class RedisStore implements SessionStore {
     };
   }
 
+  /**
+   * Applies a change in one script, whole or not at all. Rejects, changing
+   * nothing, for messages out of sequence or an ack of a message never stored.
+   */
   async update(id: string, change: SessionChange): Promise<UpdateResult> {
     const append = change.append ?? [];
     const expiresAt =
@@ -217,6 +223,7 @@ export class RedisStore implements SessionStore {
     return String(reply) as UpdateResult;
   }
 
+  /** Forgets the session; with `holder`, only while that is its holder. */
   async delete(id: string, holder?: string): Promise<void> {
     await this.#run(DELETE, this.keys(id), [holder ?? '']);
   }
