@@ -2,13 +2,16 @@
 // next to raw WebSocket and the peers; prints the table and writes it to
 // bench/results/ as JSON and markdown, with the storm chart beside them.
 // `BENCH_ONLY=sharing` measures the sharing figures alone and puts them in
-// place of those of the last run in bench/results/, saying so.
+// place of those of the last run in bench/results/, saying so;
+// `BENCH_ONLY=reliable-server` does the same for the server half's figures of
+// `reliable` (Node clients, no browser).
 /* global window -- page.evaluate callbacks run in the page */
 import {mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 import puppeteer from 'puppeteer-core';
 import {ensureBrowsers} from '../scripts/browsers.mjs';
 import {CHROMIUM_FLAGS, ON_TIME_TIMER_FLAGS} from '../scripts/chromium-flags.mjs';
 import {buildPeers, peers} from './peers.mjs';
+import {reliableServerFigures} from './reliable-server.mjs';
 import {startBenchServer} from './server.mjs';
 import {shareFigures} from './share.mjs';
 import {storm, stormChart} from './storm.mjs';
@@ -289,6 +292,10 @@ async function main() {
   results.rows.push(...sharing.rows.map((row) => ({part: 'sharing', ...row})));
   results.sharing = sharing.raw;
 
+  const reliableServer = await reliableServerFigures({log});
+  results.rows.push(...reliableServer.rows.map((row) => ({part: 'reliable-server', ...row})));
+  results.reliableServer = reliableServer.raw;
+
   results.rows.push(
     {
       figure: 'Size, gzip: CDN entry with Lit, what every page loads (peers: minified library)',
@@ -353,9 +360,14 @@ async function main() {
 
 /** Writes `results` to bench/results/ as JSON and markdown, and prints the table. */
 function write(results) {
-  const partly = results.sharingRun
-    ? ` The sharing figures (rows beginning "Shared") are from a later run of the sharing part alone (\`BENCH_ONLY=sharing\`), ${results.sharingRun.date}; it took ${Math.round(results.sharingRun.durationMs / 1000)} s.`
-    : '';
+  const partly = [
+    results.sharingRun
+      ? ` The sharing figures (rows beginning "Shared") are from a later run of the sharing part alone (\`BENCH_ONLY=sharing\`), ${results.sharingRun.date}; it took ${Math.round(results.sharingRun.durationMs / 1000)} s.`
+      : '',
+    results.reliableServerRun
+      ? ` The reliable server figures (rows beginning "Reliable") are from a later run of that part alone (\`BENCH_ONLY=reliable-server\`), ${results.reliableServerRun.date}; it took ${Math.round(results.reliableServerRun.durationMs / 1000)} s.`
+      : '',
+  ].join('');
   const markdown = `# Benchmark results\n\n${results.date}, headless Chromium, ${results.runs} rounds, ${results.messages} messages per throughput run; took ${Math.round(results.durationMs / 1000)} s.${partly} How each figure is measured: bench/README.md.\n\n${table(results)}\n\n![Reconnect storm](storm.svg)\n`;
   mkdirSync('bench/results', {recursive: true});
   writeFileSync('bench/results/results.json', `${JSON.stringify(results, null, 2)}\n`);
@@ -382,7 +394,27 @@ async function sharingOnly() {
   log('wrote the sharing figures to bench/results/results.{json,md}');
 }
 
-(ONLY === 'sharing' ? sharingOnly() : main()).catch((error) => {
+/** The reliable server figures alone, in place of those of the last run in bench/results/. */
+async function reliableServerOnly() {
+  const started = Date.now();
+  const results = JSON.parse(readFileSync('bench/results/results.json', 'utf8'));
+  const figures = await reliableServerFigures({log});
+  const others = results.rows.filter((row) => row.part !== 'reliable-server');
+  const at = others.findIndex((row) => row.figure.startsWith('Size'));
+  const rows = figures.rows.map((row) => ({part: 'reliable-server', ...row}));
+  const place = at === -1 ? others.length : at;
+  results.rows = [...others.slice(0, place), ...rows, ...others.slice(place)];
+  results.reliableServer = figures.raw;
+  results.reliableServerRun = {date: new Date().toISOString(), durationMs: Date.now() - started};
+  write(results);
+  log('wrote the reliable server figures to bench/results/results.{json,md}');
+}
+
+const parts = {sharing: sharingOnly, 'reliable-server': reliableServerOnly};
+if (ONLY !== undefined && !parts[ONLY]) {
+  throw new Error(`BENCH_ONLY=${ONLY}: choose one of ${Object.keys(parts).join(', ')}`);
+}
+(ONLY ? parts[ONLY]() : main()).catch((error) => {
   console.error(error);
   process.exitCode = 1;
 });

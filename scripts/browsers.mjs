@@ -38,11 +38,29 @@ export const engines = {
   },
 };
 
-/** What the tests need besides browsers: nginx, to test behind a real reverse proxy. */
+/**
+ * What the tests need besides browsers: nginx, to test behind a real reverse
+ * proxy; redis-server, for the server half's Redis store; Python with
+ * websockets, for the protocol's reference server in Python.
+ */
 export const tools = {
   nginx: {
     paths: {executable: {env: 'NGINX_PATH', candidates: ['/usr/sbin/nginx', '/usr/bin/nginx']}},
     packages: ['nginx-light'],
+  },
+  redis: {
+    paths: {executable: {env: 'REDIS_SERVER_PATH', candidates: ['/usr/bin/redis-server']}},
+    packages: ['redis-server'],
+  },
+  'python-websockets': {
+    paths: {
+      python: {env: 'PYTHON', candidates: ['/usr/bin/python3']},
+      websockets: {
+        env: 'PYTHON_WEBSOCKETS_PATH',
+        candidates: ['/usr/lib/python3/dist-packages/websockets/__init__.py'],
+      },
+    },
+    packages: ['python3-websockets'],
   },
 };
 

@@ -7,6 +7,7 @@ import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {ensureBrowsers} from './browsers.mjs';
+import {startRedis} from '../test/support/redis.mjs';
 import {freePort, waitForPort} from './ports.mjs';
 
 const requested = (process.env.BROWSERS ?? 'chromium,firefox,webkit').split(/[\s,]+/).filter(Boolean);
@@ -119,15 +120,23 @@ function readCounts(file) {
 
 async function main() {
   const runNode = extraArgs.length === 0;
-  // The Node suite drives the demo in Chromium, whichever engines were asked for.
+  // The Node suite drives the demo in Chromium, whichever engines were asked for,
+  // runs servers behind nginx, sharing a Redis, and the Python reference server.
   // Browser tests also run behind nginx.
   const paths = ensureBrowsers([
-    ...new Set([...(runNode ? ['chromium'] : []), ...requested, ...(requested.length ? ['nginx'] : [])]),
+    ...new Set([
+      ...(runNode ? ['chromium', 'nginx', 'redis', 'python-websockets'] : []),
+      ...requested,
+      ...(requested.length ? ['nginx', 'redis'] : []),
+    ]),
   ]);
   const work = mkdtempSync(join(tmpdir(), 'ws-connection-test-'));
   const totals = {passed: 0, failed: 0, skipped: 0};
   const failures = [];
   const outcomes = {};
+  // One Redis for the whole run, on a free port, nothing kept on disk.
+  const redis = paths.redis && (await startRedis({executable: paths.redis.executable}));
+  const shared = redis ? {NGINX_PATH: paths.nginx.executable, REDIS_PORT: String(redis.port)} : {};
   const tally = (name, counts, code) => {
     if (!counts) {
       failures.push(`${name}: the test runner reported no results (exit ${code})`);
@@ -144,7 +153,11 @@ async function main() {
     if (runNode) {
       console.log('\n=== node ===');
       const tapFile = join(work, 'node.tap');
-      const code = await runNodeTests(tapFile, {CHROME_PATH: paths.chromium.executable});
+      const code = await runNodeTests(tapFile, {
+        ...shared,
+        CHROME_PATH: paths.chromium.executable,
+        PYTHON: paths['python-websockets'].python,
+      });
       tally('node', readTapCounts(tapFile), code);
     }
     const setUp = {
@@ -158,7 +171,7 @@ async function main() {
       const resultsFile = join(work, `${engine}.json`);
       let code;
       try {
-        code = await runTestRunner(engine, {...setup.env, NGINX_PATH: paths.nginx.executable}, resultsFile);
+        code = await runTestRunner(engine, {...setup.env, ...shared}, resultsFile);
       } finally {
         await setup.stop();
       }
@@ -167,6 +180,7 @@ async function main() {
       if (counts) outcomes[engine] = counts.tests;
     }
   } finally {
+    await redis?.stop();
     rmSync(work, {recursive: true, force: true});
   }
   if (runNode) {

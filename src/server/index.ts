@@ -16,5 +16,7 @@ export type {
   SessionData,
 } from './reliable.js';
 export {MemoryStore} from './store.js';
-export type {SessionChange, SessionStore, StoredMessage, StoredSession} from './store.js';
+export type {SessionChange, SessionStore, StoredMessage, StoredSession, UpdateResult} from './store.js';
+export {RedisStore} from './redis-store.js';
+export type {RedisClientLike, RedisStoreOptions} from './redis-store.js';
 export {SUBPROTOCOL} from '../protocol/frames.js';

@@ -40,6 +40,7 @@ import {
   type SessionStore,
   type StoredMessage,
   type StoredSession,
+  type UpdateResult,
 } from './store.js';
 
 /** What `reliable` needs of a `ws` WebSocket, beyond what `keepAlive` does. */
@@ -99,6 +100,14 @@ export interface ReliableSessionEvents {
   request: [data: SessionData, reply: Reply];
   /** The session ended for good: the client ended it, its resume window passed, or `close()` was called. Once. */
   close: [];
+  /**
+   * Another server process sharing the store took the session (its client
+   * resumed there): this object is finished, and `send()` returns false from
+   * now on; the session lives on in the other process. `unsent` holds what
+   * this object accepted after the other took it, before that was known: it
+   * is not delivered, for the application to pass to the other process.
+   */
+  moved: [unsent: SessionData[]];
 }
 
 /** One client's session, which outlives its connections for `resumeWindow`. */
@@ -284,6 +293,7 @@ class ReliableServer extends EventEmitter<ReliableEvents> implements Reliable {
     const id = newToken(random);
     const token = newToken(random);
     const tokenHash = hashToken(token).toString('base64url');
+    const holder = newToken(random);
     const record: StoredSession = {
       id,
       tokenHash,
@@ -293,6 +303,7 @@ class ReliableServer extends EventEmitter<ReliableEvents> implements Reliable {
       acked: 0,
       received: 0,
       messages: [],
+      holder,
     };
     await this.#options.store.create(record);
     if (this.#stopped || connection.isClosed) {
@@ -300,32 +311,45 @@ class ReliableServer extends EventEmitter<ReliableEvents> implements Reliable {
       await this.#options.store.delete(id);
       return;
     }
-    const session = this.#adopt(record);
+    const session = this.#adopt(record, holder);
     session.welcome(connection, token, refused);
     this.emit('session', session);
   }
 
-  /** The live session `id`, or one the store holds (another process made it), or undefined. */
+  /** The session `id` to resume, as the store holds it, or undefined. Two resumes of one session load it once. */
   async #find(id: string): Promise<Session | undefined> {
-    const live = this.#sessions.get(id);
-    if (live) return live;
     let loading = this.#loading.get(id);
     if (!loading) {
-      loading = this.#options.store.load(id).then((record) => {
-        if (!record || this.#stopped) return undefined;
-        const session = this.#sessions.get(id) ?? this.#adopt(record);
-        this.emit('session', session);
-        return session;
-      });
+      loading = this.#load(id);
       this.#loading.set(id, loading);
       loading.finally(() => this.#loading.delete(id)).catch(() => {});
     }
     return loading;
   }
 
-  #adopt(record: StoredSession): Session {
-    const session = new Session(record, this.#options, {
-      ended: () => this.#sessions.delete(record.id),
+  /**
+   * The live session, if this process still holds it; else the store's, taken
+   * on here (another process made or held it since: a live one here is stale).
+   */
+  async #load(id: string): Promise<Session | undefined> {
+    await this.#sessions.get(id)?.settled();
+    const record = await this.#options.store.load(id);
+    if (!record || this.#stopped) return undefined;
+    const live = this.#sessions.get(id);
+    // A store that keeps no holder serves one process: its live session is current.
+    if (live && (record.holder === undefined || record.holder === live.holder)) return live;
+    live?.moved();
+    const session = this.#adopt(record, newToken(random), true);
+    this.emit('session', session);
+    return session;
+  }
+
+  /** A session object for `record`, held as `holder`; `claim`: it takes the session from whoever held it. */
+  #adopt(record: StoredSession, holder: string, claim = false): Session {
+    const session: Session = new Session(record, holder, claim, this.#options, {
+      ended: () => {
+        if (this.#sessions.get(record.id) === session) this.#sessions.delete(record.id);
+      },
       failed: (error) => this.#report(error),
     });
     this.#sessions.set(record.id, session);
@@ -427,6 +451,7 @@ class Connection {
 /** The store's next change for a session, gathered while the previous one is stored. */
 interface PendingChange {
   append: StoredMessage[];
+  claim?: boolean;
   acked?: number;
   received?: number;
   expiresAt?: number | null;
@@ -438,6 +463,8 @@ type FirstFrameOf = {type: 'hello'} | {type: 'resume'; session: string; token: s
 class Session extends EventEmitter<ReliableSessionEvents> implements ReliableSession {
   readonly id: string;
   readonly tokenHash: string;
+  /** This object's id as the store's holder of the session. */
+  readonly holder: string;
   readonly #endpoint: ServerEndpoint;
   readonly #options: ReliableOptions;
   readonly #hooks: {ended: () => void; failed: (error: unknown) => void};
@@ -449,15 +476,22 @@ class Session extends EventEmitter<ReliableSessionEvents> implements ReliableSes
   /** The change the store has not been given yet. */
   #change: PendingChange | undefined;
   #storing = false;
+  /** Who waits for the store to have every change made so far. */
+  #settling: (() => void)[] = [];
 
   constructor(
     record: StoredSession,
+    holder: string,
+    claim: boolean,
     options: ReliableOptions,
     hooks: {ended: () => void; failed: (error: unknown) => void},
   ) {
     super();
     this.id = record.id;
     this.tokenHash = record.tokenHash;
+    this.holder = holder;
+    // Taken from another holder: the first change stored claims it.
+    if (claim) this.#change = {append: [], claim: true};
     this.#options = options;
     this.#hooks = hooks;
     this.#endpoint = new ServerEndpoint({
@@ -531,7 +565,7 @@ class Session extends EventEmitter<ReliableSessionEvents> implements ReliableSes
     this.#ackDue = Infinity;
     const window = this.#options.resumeWindow;
     clearTimeout(this.#expiry);
-    this.#expiry = setTimeout(() => this.#end(), window);
+    this.#expiry = setTimeout(() => void this.#expire(), window);
     this.#store((change) => (change.expiresAt = Date.now() + window));
   }
 
@@ -541,6 +575,42 @@ class Session extends EventEmitter<ReliableSessionEvents> implements ReliableSes
     clearTimeout(this.#expiry);
     clearTimeout(this.#ackTimer);
     this.#connection = undefined;
+  }
+
+  /** Resolves once the store holds every change made so far (or failed to). */
+  settled(): Promise<void> {
+    if (!this.#storing) return Promise.resolve();
+    return new Promise((resolve) => this.#settling.push(resolve));
+  }
+
+  /**
+   * Another holder took the session: this object lets it go, without
+   * touching the store. `refused`: messages of a change the store refused.
+   */
+  moved(refused: readonly StoredMessage[] = []): void {
+    if (this.#ended) return;
+    const connection = this.#connection;
+    const unsent = [...refused, ...(this.#change?.append ?? [])].map((message) =>
+      toSessionData(message.data),
+    );
+    this.forget();
+    this.#hooks.ended();
+    connection?.close(POLICY_VIOLATION, 'session resumed on another connection');
+    this.emit('moved', unsent);
+  }
+
+  /** The resume window passed with no connection: the session ends, unless another process took it. */
+  async #expire(): Promise<void> {
+    this.#expiry = undefined;
+    let result: UpdateResult | void = 'applied';
+    try {
+      result = await this.#options.store.update(this.id, {holder: this.holder});
+    } catch (error) {
+      this.#hooks.failed(error);
+    }
+    if (this.#ended || this.#connection) return;
+    if (result === 'moved') this.moved();
+    else this.#end();
   }
 
   #attach(connection: Connection): void {
@@ -655,8 +725,9 @@ class Session extends EventEmitter<ReliableSessionEvents> implements ReliableSes
         // What this change makes safe: its messages, and its mark (earlier ones were stored before).
         const sent = change.append.length ? change.append[change.append.length - 1].seq : 0;
         const received = change.received ?? 0;
+        let result: UpdateResult | void;
         try {
-          await this.#options.store.update(this.id, compact(change));
+          result = await this.#options.store.update(this.id, compact(change, this.holder));
         } catch (error) {
           // Nothing it held is released: merged back, it is tried again with the next change.
           this.#change = merge(change, this.#change);
@@ -665,6 +736,14 @@ class Session extends EventEmitter<ReliableSessionEvents> implements ReliableSes
           return;
         }
         if (this.#ended) return;
+        if (result === 'moved') return this.moved(change.append);
+        if (result === 'gone') {
+          // The store lost it: what it did not hold cannot be promised, so the session ends.
+          const connection = this.#connection;
+          this.#end();
+          connection?.close(INTERNAL_ERROR, 'session lost by the store');
+          return;
+        }
         const connection = this.#connection;
         const out = this.#endpoint.stored(sent, received, monotonic());
         if (connection) connection.write(out.frames);
@@ -672,6 +751,7 @@ class Session extends EventEmitter<ReliableSessionEvents> implements ReliableSes
       }
     } finally {
       this.#storing = false;
+      for (const resolve of this.#settling.splice(0)) resolve();
     }
   }
 
@@ -702,13 +782,14 @@ class Session extends EventEmitter<ReliableSessionEvents> implements ReliableSes
     clearTimeout(this.#ackTimer);
     this.#connection = undefined;
     this.#hooks.ended();
-    this.#options.store.delete(this.id).catch((error) => this.#hooks.failed(error));
+    this.#options.store.delete(this.id, this.holder).catch((error) => this.#hooks.failed(error));
     this.emit('close');
   }
 }
 
-function compact(change: PendingChange): SessionChange {
-  const result: {-readonly [K in keyof SessionChange]: SessionChange[K]} = {};
+function compact(change: PendingChange, holder: string): SessionChange {
+  const result: {-readonly [K in keyof SessionChange]: SessionChange[K]} = {holder};
+  if (change.claim) result.claim = true;
   if (change.append.length) result.append = change.append;
   if (change.acked !== undefined) result.acked = change.acked;
   if (change.received !== undefined) result.received = change.received;
@@ -720,6 +801,7 @@ function merge(earlier: PendingChange, later: PendingChange | undefined): Pendin
   if (!later) return earlier;
   return {
     append: [...earlier.append, ...later.append],
+    claim: earlier.claim || later.claim,
     acked: later.acked ?? earlier.acked,
     received: later.received ?? earlier.received,
     expiresAt: later.expiresAt !== undefined ? later.expiresAt : earlier.expiresAt,

@@ -30,7 +30,21 @@ export interface StoredSession {
   readonly received: number;
   /** The messages to the client it has not acknowledged, in order: seqs `acked + 1` to `lastSent`. */
   readonly messages: readonly StoredMessage[];
+  /**
+   * Who holds the session: a random id of the `reliable()` session object
+   * that made or last took it. A process that loads a session another one
+   * held takes it (`claim`); the one that held it then finds its changes
+   * refused (`moved`), so two processes never both write one session.
+   */
+  readonly holder?: string;
 }
+
+/**
+ * What became of an update: `applied`; `gone` (the session is unknown,
+ * deleted or expired: nothing was applied); `moved` (another holder took the
+ * session: nothing was applied).
+ */
+export type UpdateResult = 'applied' | 'gone' | 'moved';
 
 /** One step of a session's life, applied as a whole. */
 export interface SessionChange {
@@ -42,6 +56,13 @@ export interface SessionChange {
   readonly received?: number;
   /** A new expiry: a time, or null when a connection holds the session again. */
   readonly expiresAt?: number | null;
+  /**
+   * Who makes the change. A store applies it only while this is the
+   * session's holder (else `moved`); without it, the change is applied whoever holds it.
+   */
+  readonly holder?: string;
+  /** The change's `holder` takes the session first (it loaded the session to resume it). */
+  readonly claim?: boolean;
 }
 
 /**
@@ -55,10 +76,14 @@ export interface SessionStore {
   create(session: StoredSession): Promise<void>;
   /** The session, or undefined when it is unknown, deleted or expired. */
   load(id: string): Promise<StoredSession | undefined>;
-  /** Applies a change to the session; a session that is gone is left gone. */
-  update(id: string, change: SessionChange): Promise<void>;
-  /** Forgets the session. */
-  delete(id: string): Promise<void>;
+  /**
+   * Applies a change to the session as a whole, or not at all; a session
+   * that is gone is left gone. Resolves to what became of it (a store that
+   * resolves to nothing is taken to have applied it).
+   */
+  update(id: string, change: SessionChange): Promise<UpdateResult | void>;
+  /** Forgets the session; with `holder`, only while that is the session's holder. */
+  delete(id: string, holder?: string): Promise<void>;
 }
 
 interface Entry {
@@ -69,6 +94,7 @@ interface Entry {
   acked: number;
   received: number;
   messages: StoredMessage[];
+  holder: string | undefined;
 }
 
 /**
@@ -103,6 +129,7 @@ export class MemoryStore implements SessionStore {
       acked: session.acked,
       received: session.received,
       messages: [...session.messages],
+      holder: session.holder,
     });
   }
 
@@ -111,9 +138,11 @@ export class MemoryStore implements SessionStore {
     return entry && {id, ...entry, messages: [...entry.messages]};
   }
 
-  async update(id: string, change: SessionChange): Promise<void> {
+  async update(id: string, change: SessionChange): Promise<UpdateResult> {
     const entry = this.#live(id);
-    if (!entry) return;
+    if (!entry) return 'gone';
+    if (change.claim) entry.holder = change.holder;
+    else if (change.holder !== undefined && change.holder !== entry.holder) return 'moved';
     if (change.append?.length) {
       entry.messages.push(...change.append);
       entry.lastSent = change.append[change.append.length - 1].seq;
@@ -124,9 +153,11 @@ export class MemoryStore implements SessionStore {
     }
     if (change.received !== undefined) entry.received = Math.max(entry.received, change.received);
     if (change.expiresAt !== undefined) entry.expiresAt = change.expiresAt ?? undefined;
+    return 'applied';
   }
 
-  async delete(id: string): Promise<void> {
+  async delete(id: string, holder?: string): Promise<void> {
+    if (holder !== undefined && this.#sessions.get(id)?.holder !== holder) return;
     this.#sessions.delete(id);
   }
 

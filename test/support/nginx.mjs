@@ -8,10 +8,16 @@ import {join} from 'node:path';
 import {freePort, waitForPort} from '../../scripts/ports.mjs';
 
 /**
- * Starts nginx in front of `upstreamPort`, closing a connection that has been
- * idle (nothing read, or nothing written) for `idleTimeout`.
+ * Starts nginx in front of `upstreamPort` (or of `upstreamPorts`, round-robin,
+ * no sticky sessions), closing a connection that has been idle (nothing read,
+ * or nothing written) for `idleTimeout`.
  */
-export async function startNginx({upstreamPort, idleTimeout = '2s', executable = process.env.NGINX_PATH}) {
+export async function startNginx({
+  upstreamPort,
+  upstreamPorts = [upstreamPort],
+  idleTimeout = '2s',
+  executable = process.env.NGINX_PATH,
+}) {
   if (!executable) throw new Error('NGINX_PATH is not set: run the tests with npm test, which finds nginx');
   const dir = mkdtempSync(join(tmpdir(), 'ws-connection-nginx-'));
   const port = await freePort();
@@ -29,10 +35,13 @@ http {
   fastcgi_temp_path ${dir}/fastcgi;
   uwsgi_temp_path ${dir}/uwsgi;
   scgi_temp_path ${dir}/scgi;
+  upstream app {
+${upstreamPorts.map((port) => `    server 127.0.0.1:${port};`).join('\n')}
+  }
   server {
     listen 127.0.0.1:${port};
     location / {
-      proxy_pass http://127.0.0.1:${upstreamPort};
+      proxy_pass http://app;
       proxy_http_version 1.1;
       proxy_set_header Upgrade $http_upgrade;
       proxy_set_header Connection "upgrade";
