@@ -73,9 +73,9 @@ export class Follower {
     this.#sendProbe(false);
   }
 
-  /** No holder is known, or the one known said it let the socket go: nobody's socket can still be open. */
-  get farewell(): boolean {
-    return this.#holder === undefined || this.#farewell;
+  /** Whether the holder known said it let the socket go (`bye`); undefined while no holder is known. */
+  get farewell(): boolean | undefined {
+    return this.#holder === undefined ? undefined : this.#farewell;
   }
 
   get snapshot(): Snapshot {

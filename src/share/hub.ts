@@ -3,7 +3,7 @@ import {ConnectionState} from '../client/ws-client.js';
 import type {ChannelLike, ShareEnvironment} from './environment.js';
 import {Follower, handingOver} from './follower.js';
 import {Holder} from './holder.js';
-import {FAREWELL_WAIT, TAKEOVER_SETTLE} from './timing.js';
+import {FAREWELL_WAIT, PROMPT_GRANT, TAKEOVER_SETTLE} from './timing.js';
 import type {HubMember, Sent} from './member.js';
 import {
   type Command,
@@ -54,6 +54,8 @@ export class Hub {
   #away = false;
   /** The newest holder's term known here: a new holder takes a later one. */
   #term = 0;
+  /** When this page last asked for the lock, by `now()`. */
+  #askedAt = 0;
   /** While a new holder waits for the last one's word that it let the socket go: what it does then. */
   #onFarewell: (() => void) | undefined;
   #started = false;
@@ -146,7 +148,7 @@ export class Hub {
     channel.onmessage = ({data}) => this.#receive(data);
     this.#presence = this.#hold(presenceName(this.#key, this.tab), {}, () => {});
     this.#follow(this.snapshot);
-    this.#lock = this.#hold(this.#name, {}, (lock) => this.#lock === lock && this.#becomeHolder(false));
+    this.#queueForLock();
     return true;
   }
 
@@ -237,7 +239,10 @@ export class Hub {
 
   #becomeHolder(stolen: boolean): void {
     if (!this.#members.size) return;
-    const farewell = !(this.#role instanceof Follower) || this.#role.farewell;
+    // The last holder said it let the socket go; or, where this page heard of no holder, the
+    // lock came at once, free; a lock this page waited in line for was someone's.
+    const heard = this.#role instanceof Follower ? this.#role.farewell : true;
+    const farewell = heard ?? this.#env.now() - this.#askedAt < PROMPT_GRANT;
     this.#role?.stop();
     // Later than any term heard of, and apart from a term another page took
     // in the same ms: a follower knows a new holder only by its term.
@@ -274,6 +279,12 @@ export class Hub {
     this.#tellRole();
   }
 
+  /** Joins the line for the key's lock; granted, this page holds the socket. */
+  #queueForLock(): void {
+    this.#askedAt = this.#env.now();
+    this.#lock = this.#hold(this.#name, {}, (lock) => this.#lock === lock && this.#becomeHolder(false));
+  }
+
   /** Runs `go` once the last holder says it let the socket go, or after FAREWELL_WAIT. */
   #awaitFarewell(go: () => void): void {
     const once = () => {
@@ -296,7 +307,7 @@ export class Hub {
       return;
     }
     this.#follow(snap);
-    this.#lock = this.#hold(this.#name, {}, (lock) => this.#lock === lock && this.#becomeHolder(false));
+    this.#queueForLock();
     this.#publish();
     this.#tellRole();
   }

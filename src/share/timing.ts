@@ -43,5 +43,8 @@ export const LATE_PROBE = 1000;
  */
 export const FAREWELL_WAIT = 250;
 
+/** A lock granted within this of asking was free: no holder had it. */
+export const PROMPT_GRANT = 100;
+
 /** How long a page that took the lock from a silent holder waits before it opens its socket. */
 export const TAKEOVER_SETTLE = 50;

@@ -511,6 +511,32 @@ describe('issue 18 in the multi-tab world', () => {
     );
   });
 
+  it('a tab that joined and heard no beat yet also waits for that word, when the lock it waited in line for comes to it', async (t) => {
+    const world = newWorld(t);
+    const a = world.tab();
+    const first = insert(a);
+    await allOpen(world, [first]);
+    // The newcomer hears nothing of the holder yet (a background holder's beats wait for its
+    // wake-ups) but its last word.
+    const b = world.tab();
+    b.dropChannel = (data) => data?.k !== 'bye';
+    const joined = insert(b);
+    await world.advance(300);
+    const from = world.now;
+    world.locks.forget(a);
+    await world.advance(60);
+    await a.close();
+    b.dropChannel = false;
+    assert.ok(
+      await world.runUntil(() => world.server.connections.length === 2, 2000),
+      'the next holder opened',
+    );
+    await allOpen(world, [joined]);
+    assert.equal(world.server.peak({open: true}), 1, 'never two sockets open');
+    const reopened = world.server.connections.at(-1).openedAt - from;
+    assert.ok(reopened >= 60, `opened ${reopened} ms after the lock, once the socket was let go`);
+  });
+
   it('a holder killed outright, which says nothing, is replaced a quarter of a second after its lock goes', async (t) => {
     const world = newWorld(t);
     const {
