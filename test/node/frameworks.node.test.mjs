@@ -42,7 +42,7 @@ const FRAMEWORKS = [
         what: 'a detail field ws-message does not have',
         from: 'event.detail.data]',
         to: 'event.detail.date]',
-        diagnostic: /TS2339: Property 'date' does not exist on type 'MessageDetail'/,
+        diagnostic: /TS2339: Property 'date' does not exist on type 'MessageDetail(<unknown>)?'/,
       },
       {
         what: 'a string for a number attribute',
@@ -160,7 +160,7 @@ const FRAMEWORKS = [
         what: 'a detail field ws-message does not have',
         from: '$event.detail.data]',
         to: '$event.detail.date]',
-        diagnostic: /TS2339: Property 'date' does not exist on type 'MessageDetail'/,
+        diagnostic: /TS2339: Property 'date' does not exist on type 'MessageDetail(<unknown>)?'/,
       },
       {
         what: 'a string for a number input',
