@@ -78,13 +78,27 @@ describe('shared in real Chromium tabs', () => {
   });
 
   it('hands over when the holder goes into the back/forward cache, and rejoins as a follower when it comes back', async () => {
-    const tabs = await openTabs(2);
-    const first = await holder(tabs);
-    await first.page.goto('about:blank');
-    const next = await holder(tabs.filter((tab) => tab !== first));
-    await allOpen([next]);
-    assert.equal(rig.server.open, 1);
-    await first.page.goBack();
+    // Whether a page is kept in the cache is the browser's call, and a busy one evicts now and
+    // then; a page that held its lock or socket past pagehide would never be kept. So it has
+    // three tries to be restored.
+    let tabs;
+    let first;
+    let next;
+    for (let attempt = 1; ; attempt++) {
+      tabs = await openTabs(2);
+      first = await holder(tabs);
+      await first.page.goto('about:blank');
+      next = await holder(tabs.filter((tab) => tab !== first));
+      await allOpen([next]);
+      assert.equal(rig.server.open, 1);
+      await first.page.goBack();
+      await first.page.waitForFunction('window.tabReady === true');
+      const {shows} = await first.call('lifecycle');
+      if (shows.length === 2 || attempt === 3) break;
+      for (const tab of tabs.splice(0)) await tab.close();
+      await until(() => rig.server.open === 0, {message: 'the last socket to close'});
+      rig.server.takeReceived();
+    }
     // Restored, not reloaded: the lock was let go at once on pagehide, so
     // no other tab had to take it from a cached page (which evicts it).
     assert.deepEqual((await first.call('lifecycle')).shows, [false, true]);
