@@ -38,21 +38,8 @@ export function wsRigPlugin() {
     async executeCommand({command, payload, session}) {
       if (command !== 'ws-rig') return undefined;
       const {op, id, ...args} = payload ?? {};
-      if (op === 'start') {
-        const server = new RigServer();
-        await server.start();
-        const rigId = nextId++;
-        rigs.set(rigId, {server, session: session.id});
-        return {
-          id: rigId,
-          port: server.port,
-          url: `ws://127.0.0.1:${server.port}`,
-          proxyPort: server.proxy.port,
-          proxyUrl: `ws://127.0.0.1:${server.proxy.port}`,
-        };
-      }
-      if (op === 'startReliable') {
-        const server = new ReliableRigServer(args);
+      if (op === 'start' || op === 'startReliable') {
+        const server = op === 'start' ? new RigServer() : new ReliableRigServer(args);
         await server.start();
         const rigId = nextId++;
         rigs.set(rigId, {server, session: session.id});
