@@ -12,7 +12,7 @@ export interface LockManagerLike {
     options: {signal?: AbortSignal; steal?: boolean},
     callback: () => Promise<void>,
   ): Promise<unknown>;
-  query(): Promise<{held?: {name?: string}[]}>;
+  query(): Promise<{held?: {name?: string; clientId?: string}[]}>;
 }
 
 export interface ChannelLike {

@@ -12,12 +12,30 @@ export interface FollowerHost {
   post(message: FollowerMessage): void;
   /** The holder did not answer: take its lock. */
   takeOver(): void;
-  /** Whether any tab holds the key's lock (false: this tab is in line for it, and will get it). */
-  lockHeld(): Promise<boolean>;
+  /** Who holds the key's lock: no one (this tab is in line for it, and will get it), or which client, where the platform says. */
+  lockHolder(): Promise<LockHolder>;
   /** Of these tabs, those taking part (their presence lock is held). */
   present(tabs: string[]): Promise<Set<string>>;
   /** When the member joined (epoch ms): a final close ends only those that were there for it. */
   joinedAt(member: HubMember): number;
+}
+
+/** The key's lock: whether it is held, and by which client (`query()`'s `clientId`, where given). */
+export interface LockHolder {
+  held: boolean;
+  client?: string;
+}
+
+/**
+ * A probe: when it went out and is due, whether it is already the second,
+ * and which client held the lock as it went out (null: no one; undefined:
+ * not known yet, or the platform does not say).
+ */
+interface Probe {
+  sentAt: number;
+  dueAt: number;
+  again: boolean;
+  holder?: string | null;
 }
 
 /** Between holders: the socket is being taken over. */
@@ -56,8 +74,8 @@ export class Follower {
   #timer: TimerHandle | undefined;
   /** When the holder was last heard from. */
   #heard: number;
-  /** The probe waiting for an answer: when it went out, and whether it is already the second. */
-  #probe: {sentAt: number; dueAt: number; again: boolean} | undefined;
+  /** The probe waiting for an answer. */
+  #probe: Probe | undefined;
 
   constructor(host: FollowerHost, env: Environment, snapshot: Snapshot) {
     this.#host = host;
@@ -283,9 +301,13 @@ export class Follower {
   #sendProbe(again: boolean): void {
     const sentAt = this.#env.now();
     const wait = this.#snap.timeout + this.#env.random() * PROBE_SPREAD;
-    this.#probe = {sentAt, dueAt: sentAt + wait, again};
+    const probe: Probe = {sentAt, dueAt: sentAt + wait, again};
+    this.#probe = probe;
     this.#host.post({k: 'probe', tab: this.#host.tab});
     this.#arm(wait, () => this.#deadline());
+    void this.#host.lockHolder().then(({held, client}) => {
+      if (client !== undefined || !held) probe.holder = held ? client : null;
+    });
   }
 
   #answered(): void {
@@ -299,11 +321,16 @@ export class Follower {
     if (!probe) return this.#watch();
     // A late timer cannot tell whose silence it measured: ask once more.
     if (this.#env.now() - probe.dueAt > LATE_PROBE && !probe.again) return this.#sendProbe(true);
-    void this.#host.lockHeld().then((held) => {
+    void this.#host.lockHolder().then(({held, client}) => {
       if (this.#stopped || this.#probe !== probe) return;
-      // Held by a holder that did not answer: take it. Free: this tab is in line for it.
-      if (held) this.#host.takeOver();
-      else this.#sendProbe(probe.again);
+      // Free: this tab is in line for it.
+      if (!held) return this.#sendProbe(probe.again);
+      // Taken since the probe went out (another follower took over, or the
+      // next in line got it): the new holder has not been asked yet.
+      if (probe.holder !== undefined && client !== undefined && client !== probe.holder)
+        return this.#sendProbe(false);
+      // Held by a holder that did not answer: take it.
+      this.#host.takeOver();
     });
   }
 }

@@ -1,7 +1,7 @@
 import type {Environment} from '../client/environment.js';
 import {ConnectionState} from '../client/ws-client.js';
 import type {ChannelLike, ShareEnvironment} from './environment.js';
-import {Follower, handingOver} from './follower.js';
+import {Follower, handingOver, type LockHolder} from './follower.js';
 import {Holder} from './holder.js';
 import {FAREWELL_WAIT, PROMPT_GRANT, TAKEOVER_SETTLE} from './timing.js';
 import type {HubMember, Sent} from './member.js';
@@ -262,13 +262,17 @@ export class Hub {
       (open) => {
         if (stolen) {
           // Two followers that took the lock from a silent holder at the same
-          // moment each hold it in turn: the first learns it lost the lock within
-          // a few ms, so it waits a little before it opens, and only one socket does.
-          this.#env.setTimeout(open, TAKEOVER_SETTLE);
+          // moment each hold it in turn: the first may not have heard yet that
+          // it lost the lock, so it waits a little, then asks the lock manager
+          // whose it is, and opens only if it is this page's.
+          this.#env.setTimeout(
+            () => void this.#lockHolder().then(({mine}) => mine !== false && open()),
+            TAKEOVER_SETTLE,
+          );
         } else if (channel) {
           // A grant that waited while the page was paused may be followed by
           // word that another tab took the lock meanwhile: that word comes first.
-          const go = () => void this.#lockHeld().then(open);
+          const go = () => void this.#lockHolder().then(() => open());
           if (farewell) go();
           else this.#awaitFarewell(go);
         } else {
@@ -319,7 +323,7 @@ export class Hub {
         members: () => this.members(),
         post: (message) => this.#post(message),
         takeOver: () => this.#takeOver(),
-        lockHeld: () => this.#lockHeld(),
+        lockHolder: () => this.#lockHolder(),
         present: (tabs) => this.#present(tabs),
         joinedAt: (member) => this.#joinedAt.get(member) ?? 0,
       },
@@ -342,12 +346,25 @@ export class Hub {
     if (!this.#members.size) this.#stop();
   }
 
-  async #lockHeld(): Promise<boolean> {
+  /**
+   * Who holds the key's lock, as the lock manager says; `mine` compares its
+   * client with that of this page's presence lock (undefined where the
+   * platform names no clients).
+   */
+  async #lockHolder(): Promise<LockHolder & {mine?: boolean}> {
     try {
       const {held = []} = await this.#share.locks!.query();
-      return held.some((lock) => lock.name === this.#name);
+      const lock = held.find(({name}) => name === this.#name);
+      if (!lock) return {held: false, mine: false};
+      const self = held.find(({name}) => name === presenceName(this.#key, this.tab))?.clientId;
+      const client = lock.clientId;
+      return {
+        held: true,
+        client,
+        mine: client === undefined || self === undefined ? undefined : client === self,
+      };
     } catch {
-      return false;
+      return {held: false};
     }
   }
 

@@ -554,6 +554,47 @@ describe('issue 18 in the multi-tab world', () => {
     assert.ok(reopened >= 250 && reopened < 250 + 100, `opened ${reopened} ms after the lock went`);
   });
 
+  it("two followers that take a hung holder's lock at the same moment, the first hearing late that it lost it, make one socket", async (t) => {
+    // No spread in the probes' deadlines: both followers give up on the holder at once.
+    const world = newWorld(t, {randomRange: [0, 0]});
+    const {
+      tabs: [a, b, c],
+      byTab: [, bs, cs],
+    } = await openTabs(world, [[{timeout: 1000}], [{timeout: 1000}], [{timeout: 1000}]]);
+    const before = world.server.connections.length;
+    // The lock manager tells the first that the second took the lock from it only after its settle.
+    b.stealNotice = c.stealNotice = 200;
+    a.hang(60_000);
+    await world.advance(4000);
+    const stealers = new Set(world.locks.steals.map(({tab}) => tab));
+    assert.ok(stealers.has(b.name) && stealers.has(c.name), `both took the lock: ${stealers.size}`);
+    assert.equal(world.server.connections.length - before, 1, `one socket made: ${connections(world)}`);
+    await allOpen(world, [...bs, ...cs]);
+    assert.equal(holders([...bs, ...cs]).length, 1, 'one holder');
+  });
+
+  it('a follower whose probe went to a hung holder does not take the lock from the follower that took over meanwhile', async (t) => {
+    const world = newWorld(t);
+    const {
+      tabs: [a, b, c],
+      byTab: [, bs, cs],
+    } = await openTabs(world, [[{timeout: 1000}], [{timeout: 1000}], [{timeout: 1000}]]);
+    const before = world.server.connections.length;
+    // Neither follower hears the other until shortly after the first has taken over, so the
+    // second's deadline comes before the new holder's word.
+    const deaf = (tab, other) => (tab.dropChannel = (_data, {from}) => from === other.name);
+    deaf(b, c);
+    deaf(c, b);
+    a.hang(60_000);
+    assert.ok(await world.runUntil(() => world.locks.steals.length > 0, 3000), 'a follower took the lock');
+    await world.advance(300);
+    b.dropChannel = c.dropChannel = false;
+    await world.advance(3000);
+    assert.equal(world.locks.steals.length, 1, `one steal: ${world.locks.steals.map(({tab}) => tab)}`);
+    assert.equal(world.server.connections.length - before, 1, `one socket made: ${connections(world)}`);
+    await allOpen(world, [...bs, ...cs]);
+  });
+
   for (const holderCloses of [false, true]) {
     it(`case 8: a follower paused while stop code 1008 came stays closed and opens no socket when it runs again${holderCloses ? ', also after the holder tab closes' : ''}`, async (t) => {
       const world = newWorld(t);

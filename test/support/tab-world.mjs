@@ -22,6 +22,7 @@
 //   await tab.kill() · await tab.signal('online' | 'offline' | 'visible' |
 //     'resume' | 'pageshow' | 'pagehide' | 'freeze')
 //   tab.channelDelay = ms · tab.dropChannel = true | (data, {from, name}) => bool
+//   tab.stealNotice = ms (how late the tab hears that its lock was stolen)
 //   tab.state · tab.posts · tab.channelDropped · tab.timers · tab.watchers
 //   tab.sockets · tab.errors · tab.unhandled · tab.online · tab.id (query()'s clientId)
 //   world.server.mode = 'accept' | 'refuse' | 'hold' | 'blackhole'
@@ -314,6 +315,8 @@ export class TabWorld {
 class Tab {
   /** Extra ms for every channel message this tab posts or receives. */
   channelDelay = 0;
+  /** How long after a steal this tab's held lock is rejected: the lock manager's word, slow under load. */
+  stealNotice = 0;
   /** Drops channel messages posted to this tab: true, or `(data, {from, name}) => boolean`. */
   dropChannel = false;
   /** Channel messages this tab dropped (paused, or `dropChannel`). */
@@ -581,7 +584,7 @@ class FakeLocks {
         const from = state.held.map((held) => held.tab.name);
         this.steals.push({at: this.#world.now, name: request.name, tab: tab.name, from});
         for (const victim of state.held) {
-          this.#world.schedule(victim.tab, 'lock', this.#world.now, () =>
+          this.#world.schedule(victim.tab, 'lock', this.#world.now + victim.tab.stealNotice, () =>
             this.#settle(victim, false, domError(victim.tab, 'AbortError', 'The lock was stolen.')),
           );
         }
