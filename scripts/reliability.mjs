@@ -53,6 +53,10 @@ const SECTIONS = [
       (test.file === 'test/controller.test.ts' && test.name.startsWith('with shared')),
   },
   {
+    title: 'Delivery you can count on (reliable, against the server half)',
+    take: (test) => test.file === 'test/reliable.test.ts',
+  },
+  {
     title: 'Against the example server (keepAlive), and a server that never answers heartbeats',
     take: (test) => test.file === 'test/server.test.ts',
   },

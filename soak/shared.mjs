@@ -120,12 +120,14 @@ function faults(world) {
     'server closes': async () => {
       cuts.push(Date.now());
       await rig.server.closeClients({code: pick([1001, 1011, 1012, 4000])});
+      return {reconnects: true};
     },
     'server restarts': async () => {
       cuts.push(Date.now());
       await rig.server.kill();
       await sleep(between([300, 2000]));
       await rig.server.revive();
+      return {reconnects: true};
     },
     // A background tab, the holder half the time: its timers run late, or on time again.
     throttle: async () => {
@@ -210,6 +212,15 @@ function faults(world) {
         .every((state) => state === 'closed');
       stop.connections = rig.server.accepted - acceptedBefore;
       stop.to = Date.now();
+      if (stop.pausedClosedMs === null) {
+        // For the reader: what the paused tabs' elements went through, from the stop on, and
+        // how late each tab's timers ran.
+        stop.resumedAt = resumed;
+        stop.throttled = Object.fromEntries(tabs.map((tab) => [tab.name, tab.throttled]));
+        stop.pausedStates = (await Promise.all(paused.map((tab) => tab.call('logs'))))
+          .flat()
+          .map(({name, states}) => ({name, states: states.filter(([at]) => at >= stop.from)}));
+      }
       stop.restart = pick(['reload', 'connect', 'fresh elements']);
       world.log(
         `stop code with ${stop.paused.join(', ')} paused: closed after ${stop.runningClosedMs ?? 'never'} ms, ` +
@@ -575,7 +586,7 @@ export async function sharedSoak({executablePath, seconds, random, only, log}) {
       const from = Date.now();
       const acceptedBefore = rig.server.accepted;
       const lateBefore = Math.max(...tabs.map((tab) => tab.throttled));
-      const {late = 1, quiet = false} = (await kinds[name]()) ?? {};
+      const {late = 1, quiet = false, reconnects = false} = (await kinds[name]()) ?? {};
       closed.push(...before.filter((tab) => !tabs.includes(tab)));
       report.faults[name] = (report.faults[name] ?? 0) + 1;
       // Late timers: the holder's next attempt (or, for a hang, each step of a follower's watch) waits for a wake-up.
@@ -583,6 +594,13 @@ export async function sharedSoak({executablePath, seconds, random, only, log}) {
       const healed = Date.now();
       let ms = null;
       try {
+        // Open again means on a new connection: the tabs may not have heard of the cut yet.
+        if (reconnects) {
+          await until(() => rig.server.accepted > acceptedBefore, {
+            timeout: bound * 3,
+            message: 'a new connection',
+          });
+        }
         await allOpen(tabs, {timeout: bound * 3});
         ms = Date.now() - healed;
       } catch {
