@@ -12,7 +12,8 @@
 // `connect()`, or fresh elements).
 // Checked:
 //   - at most one socket open across all tabs at any moment (a hung tab's
-//     excepted, until it runs again and gives it up);
+//     excepted, until it runs again and gives it up; so too, for WAKE, the
+//     socket of a holder that did not answer as another tab took its lock);
 //   - every message accepted by an element still on a page open at the end
 //     arrives, and each element's messages arrive in its order (repeats
 //     after a handover are counted, not faults); as in the element's own
@@ -49,6 +50,8 @@ const SETTINGS = {
 const RECOVERY_BOUND = 1000 + 2000 + 1500;
 /** A hung tab's socket may outlive its hang by this much: it gives it up once its script runs. */
 const WAKE = 500;
+/** A tab that took the lock from a silent holder opens within this of taking it (its settle and a query). */
+const STEAL_OPENS = 1000;
 /** Background tabs' wake-ups: once a second, and once every 5 s as a stand-in for the minute. */
 const PERIODS = [1000, 5000];
 /** After a stop code, every element is closed within this (plus late timers) of its tab running. */
@@ -389,9 +392,16 @@ async function open(rig) {
   return tab;
 }
 
-/** Pairs of sockets of different tabs open at once, leaving out a hung tab's while it hung. */
+/**
+ * Pairs of sockets of different tabs open at once (`broken`), leaving out a
+ * hung tab's while it hung, and (in `afterSteal`) the moment after a tab took the lock
+ * from a holder that did not answer: that holder stopped running, as far as
+ * the others could tell (a busy machine's page, too), and gives its socket
+ * up once it learns of it, within WAKE.
+ */
 export function overlaps(sockets, hangs) {
-  const found = [];
+  const broken = [];
+  const afterSteal = [];
   const hung = (socket, at) =>
     hangs.some((hang) => hang.tab === socket.tab && hang.from <= at && at <= hang.to + WAKE);
   for (let i = 0; i < sockets.length; i++) {
@@ -401,10 +411,13 @@ export function overlaps(sockets, hangs) {
       const from = Math.max(a.opened, b.opened);
       const to = Math.min(a.ended ?? Infinity, b.ended ?? Infinity);
       if (from >= to || hung(a, from) || hung(b, from)) continue;
-      found.push({tabs: [a.tab, b.tab], at: new Date(from).toISOString(), ms: to - from});
+      const overlap = {tabs: [a.tab, b.tab], at: new Date(from).toISOString(), ms: to - from};
+      const later = a.opened > b.opened ? a : b;
+      const stole = later.stoleAt !== undefined && later.opened - later.stoleAt < STEAL_OPENS;
+      (stole && to - from <= WAKE ? afterSteal : broken).push(overlap);
     }
   }
-  return found;
+  return {broken, afterSteal};
 }
 
 /** How long an element must have been on its page before a connection opened, for its subscription to be due there. */
@@ -627,11 +640,17 @@ export async function sharedSoak({executablePath, seconds, random, only, log}) {
     await sleep(1000);
     const sends = (await Promise.all(tabs.map((tab) => tab.call('sends')))).flat();
     const sockets = (await Promise.all([...closed, ...tabs].map((tab) => tab.sockets()))).flat();
-    report.overlaps = overlaps(sockets, world.hangs);
-    report.timeline.sockets = sockets.map(({tab, opened, ended}) => ({
+    const together = overlaps(sockets, world.hangs);
+    report.overlaps = together.broken;
+    report.overlapsAfterSteal = together.afterSteal;
+    if (report.overlapsAfterSteal.length) {
+      log(`two sockets open just after a steal, within ${WAKE} ms: ${report.overlapsAfterSteal.length}`);
+    }
+    report.timeline.sockets = sockets.map(({tab, opened, ended, stoleAt}) => ({
       tab,
       opened: iso(opened),
       ended: iso(ended),
+      ...(stoleAt === undefined ? {} : {stoleAt: iso(stoleAt)}),
     }));
     // Joining takes the retry schedule as it is: attempts in an outage, against its length, for the record.
     report.outages = world.outages.map(({from, to, changes}) => ({

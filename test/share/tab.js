@@ -10,13 +10,26 @@ import '/dist/ws-connection.bundled.js';
 // elements number their messages under names of their own.
 const tab = `${new URLSearchParams(location.search).get('tab') ?? 'tab'}-${Math.random().toString(36).slice(2, 6)}`;
 
-/** Every socket this page opened: when it opened, and when it was closed or began to close (epoch ms). */
+/**
+ * Every socket this page opened: when it opened, and when it was closed or
+ * began to close (epoch ms), and when this page last took the lock from a
+ * holder that did not answer (`steal`), if it did before this socket.
+ */
 const sockets = [];
+let stoleAt;
+const locks = navigator.locks;
+if (locks) {
+  const request = locks.request.bind(locks);
+  locks.request = (name, ...rest) => {
+    if (typeof rest[0] === 'object' && rest[0]?.steal) stoleAt = Date.now();
+    return request(name, ...rest);
+  };
+}
 const PageWebSocket = window.WebSocket;
 window.WebSocket = class extends PageWebSocket {
   constructor(...args) {
     super(...args);
-    const entry = {opened: Date.now(), ended: undefined};
+    const entry = {opened: Date.now(), ended: undefined, stoleAt};
     sockets.push(entry);
     this.addEventListener('close', () => (entry.ended ??= Date.now()));
     this.entry = entry;

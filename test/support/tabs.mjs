@@ -228,7 +228,7 @@ export class Tab {
     await this.#keepSockets();
     await this.load(this.page.url());
   }
-  /** This load's sockets and the earlier loads', each `{tab, opened, ended}` (epoch ms; ended undefined while open). */
+  /** This load's sockets and the earlier loads', each `{tab, opened, ended, stoleAt}` (epoch ms; ended undefined while open). */
   async sockets() {
     if (this.closed) return this.history;
     const now = await this.call('sockets');
@@ -293,7 +293,7 @@ export class Tab {
   /** Keeps a load's records, with what was still open or on the page ended at `at`. */
   #keep({sockets, logs}, at) {
     for (const socket of sockets) {
-      this.history.push({tab: this.name, opened: socket.opened, ended: socket.ended ?? at});
+      this.history.push({...socket, tab: this.name, ended: socket.ended ?? at});
     }
     for (const log of logs) this.pastLogs.push({...log, removedAt: log.removedAt ?? at});
   }
