@@ -82,8 +82,6 @@ export class ReliableLink {
   /** The accepted messages not yet acknowledged, in order, as the endpoint keeps them. */
   #entries: Entry[] = [];
   readonly #pending = new Map<number, Pending>();
-  /** Start messages the endpoint will put first when the next new session starts. */
-  #starting = 0;
 
   constructor(hooks: LinkHooks) {
     this.#hooks = hooks;
@@ -186,11 +184,7 @@ export class ReliableLink {
   #newEndpoint(): ClientEndpoint {
     return new ClientEndpoint({
       maxUnacked: Infinity,
-      startMessages: () => {
-        const messages = this.#hooks.startMessages();
-        this.#starting = messages.length;
-        return messages;
-      },
+      startMessages: () => this.#hooks.startMessages(),
     });
   }
 
@@ -254,12 +248,15 @@ export class ReliableLink {
       case 'open':
         if (!event.resumed) {
           // The endpoint put the open messages first: they are acknowledged like any other.
-          const opening: Entry[] = Array.from({length: this.#starting}, () => ({
+          const opening: Entry[] = Array.from({length: event.started}, () => ({
             data: 0,
             payload: '',
             id: -1,
           }));
           this.#entries.unshift(...opening);
+          // One that can never go out is said, not dropped in silence.
+          for (const payload of event.skipped)
+            this.#hooks.error('send-failed', "an open message is larger than the server's maxFrame", payload);
         }
         this.#hooks.opened(event.resumed);
         break;

@@ -66,8 +66,18 @@ export type EndpointEvent =
   | {readonly type: 'acknowledged'; readonly count: number; readonly upTo: number}
   /** The answer to a ping. */
   | {readonly type: 'pong'}
-  /** The session is open on this connection (client): carried on, or new. */
-  | {readonly type: 'open'; readonly session: string; readonly resumed: boolean}
+  /**
+   * The session is open on this connection (client): carried on, or new.
+   * A new one began with `started` start messages; those larger than the
+   * server's `maxFrame` were left out, and are in `skipped`.
+   */
+  | {
+      readonly type: 'open';
+      readonly session: string;
+      readonly resumed: boolean;
+      readonly started: number;
+      readonly skipped: readonly Payload[];
+    }
   /**
    * A resume was refused and a new session began (client): these are the
    * messages the server may not have, in order. Requests among them, and
@@ -445,12 +455,17 @@ export class ClientEndpoint extends Endpoint {
     this.peerMaxFrame = frame.maxFrame;
     this.connection = 'open';
     this.outbox.connected(0);
-    out.events.push({type: 'open', session: frame.session, resumed: false});
     const fits = (bytes: number) => bytes + MAX_HEADER <= this.peerMaxFrame;
+    const skipped: Payload[] = [];
+    let started = 0;
     for (const data of this.#startMessages()) {
       const bytes = payloadBytes(data);
-      if (fits(bytes)) this.outbox.push('message', data, 0, bytes);
+      if (fits(bytes)) {
+        this.outbox.push('message', data, 0, bytes);
+        started++;
+      } else skipped.push(data);
     }
+    out.events.push({type: 'open', session: frame.session, resumed: false, started, skipped});
     const tooBig: OutgoingMessage[] = [];
     for (const message of this.#pending) {
       if (fits(message.bytes)) this.outbox.push(message.kind, message.data, message.id, message.bytes);
@@ -476,7 +491,7 @@ export class ClientEndpoint extends Endpoint {
     this.peerMaxFrame = frame.maxFrame;
     this.connection = 'open';
     if (released > 0) out.events.push({type: 'acknowledged', count: released, upTo: frame.ack});
-    out.events.push({type: 'open', session: this.#session!, resumed: true});
+    out.events.push({type: 'open', session: this.#session!, resumed: true, started: 0, skipped: []});
     out.frames.push(...this.written());
   }
 }

@@ -335,7 +335,9 @@ describe('a session', () => {
     w.connect();
     assert.deepEqual(w.link.toServer, ['{"type":"hello"}']);
     w.flush();
-    assert.deepEqual(w.events('client', 'open'), [{type: 'open', session: 'S1', resumed: false}]);
+    assert.deepEqual(w.events('client', 'open'), [
+      {type: 'open', session: 'S1', resumed: false, started: 1, skipped: []},
+    ]);
     assert.deepEqual(w.messages('server'), ['subscribe', 'early']);
     assert.deepEqual(w.log.serverFrames.slice(1), ['m1:subscribe', 'm2:early']);
     assert.equal(w.client.session, 'S1');
@@ -488,7 +490,13 @@ describe('resume', () => {
     const resume = JSON.parse(w.link.toServer[0]);
     assert.deepEqual(resume, {type: 'resume', session: 'S1', token: w.sessions.get('S1').token, ack: 2});
     w.flush();
-    assert.deepEqual(w.events('client', 'open').at(-1), {type: 'open', session: 'S1', resumed: true});
+    assert.deepEqual(w.events('client', 'open').at(-1), {
+      type: 'open',
+      session: 'S1',
+      resumed: true,
+      started: 0,
+      skipped: [],
+    });
     assert.deepEqual(w.messages('server'), ['c1', 'c2', 'c3', 'c4'], 'nothing lost or repeated');
     assert.deepEqual(w.messages('client'), ['s1', 's2', 's3', 's4'], 'nothing lost or repeated');
     // The answer comes first, then the replay of what the client lacked, from s3.
@@ -563,7 +571,13 @@ describe('resume', () => {
         ['message', 0, 'while away'],
       ],
     );
-    assert.deepEqual(w.events('client', 'open').at(-1), {type: 'open', session: 'S2', resumed: false});
+    assert.deepEqual(w.events('client', 'open').at(-1), {
+      type: 'open',
+      session: 'S2',
+      resumed: false,
+      started: 1,
+      skipped: [],
+    });
     // The new session starts as any does, from seq 1, with the start messages; the lost ones are not sent.
     assert.deepEqual(w.log.serverFrames.at(-1), 'm1:subscribe');
     assert.equal(w.client.queued, 1);
@@ -838,6 +852,18 @@ describe('bounds', () => {
       [200],
     );
     assert.deepEqual(w.messages('server'), ['fits']);
+  });
+
+  it('leave out, and name, a start message whose frame would exceed the maxFrame the server announced', () => {
+    const w = world({server: {maxFrame: 100}, startMessages: () => ['x'.repeat(200), 'subscribe']});
+    w.clientSend('after');
+    w.connect();
+    w.flush();
+    assert.deepEqual(
+      w.events('client', 'open').map(({started, skipped}) => [started, skipped.map((data) => data.length)]),
+      [[1, [200]]],
+    );
+    assert.deepEqual(w.messages('server'), ['subscribe', 'after']);
   });
 
   it('keep the outgoing buffer cheap to release in any order of acks', () => {

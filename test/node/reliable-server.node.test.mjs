@@ -52,7 +52,9 @@ describe('reliable()', {timeout: 60_000}, () => {
     const c = client(url, {startMessages: () => ['subscribe']});
     await c.connect();
     assert.equal(c.ws.protocol, SUBPROTOCOL);
-    assert.deepEqual(c.of('open'), [{type: 'open', session: sessions[0].id, resumed: false}]);
+    assert.deepEqual(c.of('open'), [
+      {type: 'open', session: sessions[0].id, resumed: false, started: 1, skipped: []},
+    ]);
     const [session] = sessions;
     assert.match(session.id, /^[A-Za-z0-9_-]{22}$/);
     const binary = [];
@@ -87,7 +89,13 @@ describe('reliable()', {timeout: 60_000}, () => {
       session.send(`s${i}`);
     }
     await c.connect();
-    assert.deepEqual(c.of('open').at(-1), {type: 'open', session: session.id, resumed: true});
+    assert.deepEqual(c.of('open').at(-1), {
+      type: 'open',
+      session: session.id,
+      resumed: true,
+      started: 0,
+      skipped: [],
+    });
     const expected = (prefix) => Array.from({length: count + 20}, (_, i) => `${prefix}${i + 1}`);
     await until(() => session.received.length >= count + 20 && c.messages.length >= count + 20, 'all', 5000);
     await sleep(100);

@@ -59,4 +59,29 @@ describe('WsClient reliable in Node with the ws package', () => {
     assert.deepEqual(opens, [false, true]);
     await until(() => client.queued === 0, {message: 'all acknowledged'});
   });
+
+  it("names an open message larger than the server's maxFrame, sends the others, and counts acknowledgements right", async () => {
+    await rig.stop();
+    rig = new ReliableRigServer({maxFrame: 1024});
+    await rig.start();
+    const big = 'x'.repeat(4096);
+    client = new WsClient(
+      {url: `ws://127.0.0.1:${rig.port}`, reliable: true, openMessages: [big, 'subscribe']},
+      {WebSocket},
+    );
+    const errors = [];
+    client.on('error', (detail) => errors.push(detail));
+    client.connect();
+    for (let i = 0; i < 3; i++) client.send(`n${i}`);
+    await until(() => rig.received.length === 4, {message: 'the subscription and the messages'});
+    assert.deepEqual(
+      rig.received.map(({data}) => data),
+      ['subscribe', 'n0', 'n1', 'n2'],
+    );
+    assert.deepEqual(
+      errors.map(({kind, message, data}) => [kind, message, data?.length]),
+      [['send-failed', "an open message is larger than the server's maxFrame", big.length]],
+    );
+    await until(() => client.queued === 0, {message: 'all acknowledged'});
+  });
 });

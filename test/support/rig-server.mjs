@@ -300,8 +300,8 @@ export class ReliableRigServer {
   #reliable;
   #reviveTimer;
 
-  constructor({resumeWindow = 120_000, interval = 1000, timeout = 1000} = {}) {
-    this.#options = {resumeWindow, interval, timeout};
+  constructor({resumeWindow = 120_000, interval = 1000, timeout = 1000, ...more} = {}) {
+    this.#options = {resumeWindow, interval, timeout, ...more};
   }
 
   async start() {
