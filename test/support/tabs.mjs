@@ -154,46 +154,12 @@ export async function startTabs({executablePath, flags = []} = {}) {
 }
 
 /**
- * An init script (`open({init})`) that makes the page's timers run late, as
- * Chromium's are in a background tab: each `setTimeout` and `setInterval`
- * callback waits for the next wake-up, a multiple of `period` ms of the
- * page's `performance.now()`. Nothing else waits: socket and channel events
- * and lock grants come at once, as they do in a background tab.
+ * An init script (`open({init})`) for a tab whose timers run late from its
+ * first script on, each waiting for the next multiple of `period` ms: the
+ * same timers as `throttledTimers`, at that period from the start.
  */
 export function lateTimers(period = 5000) {
-  const install = (period) => {
-    const set = window.setTimeout.bind(window);
-    const clear = window.clearTimeout.bind(window);
-    const untilWakeUp = (ms) => {
-      const due = performance.now() + Math.max(0, Number(ms) || 0);
-      // Whole ms, so that a callback never runs before its wake-up.
-      return Math.ceil(Math.ceil(due / period) * period - performance.now());
-    };
-    /** Intervals, by the id the page was given, to the timer of their next run. */
-    const intervals = new Map();
-    let lastInterval = 1e9;
-    window.setTimeout = (callback, ms, ...args) =>
-      typeof callback === 'function' ? set(callback, untilWakeUp(ms), ...args) : set(callback, ms, ...args);
-    window.setInterval = (callback, ms, ...args) => {
-      const id = ++lastInterval;
-      const arm = () =>
-        intervals.set(
-          id,
-          set(() => {
-            arm();
-            callback(...args);
-          }, untilWakeUp(ms)),
-        );
-      arm();
-      return id;
-    };
-    window.clearTimeout = window.clearInterval = (id) => {
-      if (!intervals.has(id)) return clear(id);
-      clear(intervals.get(id));
-      intervals.delete(id);
-    };
-  };
-  return `(${install})(${Number(period)});`;
+  return `(${throttledTimers})(); window.__throttle = ${Number(period)};`;
 }
 
 /** One tab and what a driver asks of it. */
