@@ -2,8 +2,11 @@
 // entry every page loads, the sharing chunk it loads when an element first
 // shares, the reliable chunk it loads when one is first reliable, and the
 // entry with each. With `--check` it fails when one is over its budget
-// (bench/README.md).
+// (bench/README.md). With `--parts` (after `npm run build`) it also prints
+// what each part of the entry costs: the entry's gzip size, bundled as
+// rollup.config.mjs does, less its size with that part left out.
 import {readFileSync} from 'node:fs';
+import path from 'node:path';
 import {gzipSync} from 'node:zlib';
 
 // The targets are 9 KB for the entry and 10.5 KB with sharing (bench/README.md),
@@ -49,11 +52,46 @@ export function cdnSizes() {
   };
 }
 
+/** The parts of the entry, each by the paths (under dist/ or node_modules/) of its modules. */
+const PARTS = {
+  "Lit's ReactiveElement": ['/@lit/reactive-element/'],
+  'the engine (src/client/)': ['/dist/client/'],
+  '  of which WsClient alone (ws-client.ts)': ['/dist/client/ws-client.js'],
+  '  of which option checks (options.ts)': ['/dist/client/options.js'],
+  '  of which the heartbeat (heartbeat.ts)': ['/dist/client/heartbeat.js'],
+  '  of which the queue (outgoing.ts)': ['/dist/client/outgoing.js'],
+  "sharing's entry side (SharedClient, the chunk's loader)": ['/dist/share/'],
+  'status words (status-text.ts)': ['/dist/status-text.js'],
+  'placement (placement.ts)': ['/dist/placement.js'],
+  'the element, with what only it imports (Lit, status words, placement)': ['/dist/ws-connection.js'],
+};
+
+/** What each part of the entry costs, in gzip bytes: the entry less the entry without it. */
+async function partSizes() {
+  const [{rollup}, {default: config}] = await Promise.all([import('rollup'), import('../rollup.config.mjs')]);
+  const entryWithout = async (paths) => {
+    const external = (id, importer) => {
+      const resolved = importer && id.startsWith('.') ? path.resolve(path.dirname(importer), id) : id;
+      return paths.some((part) => resolved.includes(part) || `/node_modules/${resolved}/`.includes(part));
+    };
+    const bundle = await rollup({...config, external});
+    const {output} = await bundle.generate(config.output);
+    return gzipSync(output[0].code, {level: 9}).length;
+  };
+  const whole = await entryWithout([]);
+  const sizes = {};
+  for (const [name, paths] of Object.entries(PARTS)) sizes[name] = whole - (await entryWithout(paths));
+  return sizes;
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const sizes = cdnSizes();
   for (const [name, bytes] of Object.entries(sizes)) {
     const file = FILES[name] ? ` (${FILES[name]}, ${kb(readFileSync(FILES[name]).length)} minified)` : '';
     console.log(`${name}${file}: ${kb(bytes)} gzip`);
+  }
+  if (process.argv.includes('--parts')) {
+    for (const [name, bytes] of Object.entries(await partSizes())) console.log(`${name}: ${kb(bytes)} gzip`);
   }
   if (process.argv.includes('--check')) {
     for (const [name, budget] of Object.entries(BUDGETS)) {
