@@ -25,8 +25,8 @@ export interface LinkHooks {
   error(kind: ErrorKind, message: string, data?: unknown, error?: unknown): void;
   /** The session is open on this connection: carried on (`resumed`), or new. */
   opened(resumed: boolean): void;
-  /** The server broke the protocol: the connection must close with `code`. */
-  broken(code: number, reason: string, raw: unknown): void;
+  /** The server broke the protocol: the connection must close with `code`; `message` says so to the application. */
+  broken(code: number, reason: string, message: string, raw: unknown): void;
   /** The ack timer: call `tick()` at `at` (a `now()` time), or no more. */
   schedule(at: number | undefined): void;
   /** The open messages, serialised, for the start of each new session. */
@@ -102,7 +102,7 @@ export class ReliableLink {
   receive(raw: unknown): boolean {
     if (typeof raw !== 'string' && !(raw instanceof ArrayBuffer) && !ArrayBuffer.isView(raw)) {
       // A socket that ignored binaryType (a Blob): nothing to read it with at once.
-      this.#hooks.broken(1003, 'a binary frame that is not an ArrayBuffer', raw);
+      this.#broken(1003, 'a binary frame that is not an ArrayBuffer', raw);
       return false;
     }
     const frame: Wire = typeof raw === 'string' ? raw : toBytes(raw);
@@ -168,6 +168,22 @@ export class ReliableLink {
   }
 
   /**
+   * The server did not select the subprotocol: the connection is plain.
+   * Says so when `report` (the engine does once), and drains the session
+   * for the plain connection.
+   */
+  refused(report: boolean): Unsent[] {
+    if (report) {
+      this.#hooks.error(
+        'reliable-refused',
+        `the server did not select ${SUBPROTOCOL}: the connection is plain, without acknowledgements ` +
+          'or resume. Use reliable(wss) from ws-connection/server.js, or a server that speaks docs/PROTOCOL.md',
+      );
+    }
+    return this.drain('closed', `the server did not select ${SUBPROTOCOL}`);
+  }
+
+  /**
    * Gives up the session without a word to the server (the connection is
    * plain, or reliable was turned off): rejects the waiting requests and
    * hands back the messages not acknowledged, in order, for the caller to
@@ -179,6 +195,16 @@ export class ReliableLink {
     this.#rejectAll(kind, why);
     this.#endpoint = this.#newEndpoint();
     return messages.map(({data, payload}) => ({data, payload}));
+  }
+
+  /** The session survives a broken connection: the next one resumes it. */
+  #broken(code: number, reason: string, raw: unknown): void {
+    this.#hooks.broken(
+      code,
+      reason,
+      `the server broke the delivery protocol (${reason}): closed with ${code}; the session resumes on the next connection`,
+      raw,
+    );
   }
 
   #newEndpoint(): ClientEndpoint {
@@ -282,7 +308,7 @@ export class ReliableLink {
         break;
       }
       case 'protocol-error':
-        this.#hooks.broken(event.code, event.reason, raw);
+        this.#broken(event.code, event.reason, raw);
         break;
     }
     return false;

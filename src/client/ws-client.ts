@@ -450,7 +450,7 @@ export class WsClient<In = unknown, Out = unknown> {
       message: (data) => this.#deliver(data),
       error: (kind, message, data, error) => this.#emitError(kind, message, error, data),
       opened: (resumed) => this.#onSessionOpen(resumed),
-      broken: (code, reason, raw) => this.#onProtocolError(code, reason, raw),
+      broken: (code, reason, message, raw) => this.#onProtocolError(code, reason, message, raw),
       schedule: (at) =>
         at === undefined
           ? this.#clearTimer('ack')
@@ -648,15 +648,8 @@ export class WsClient<In = unknown, Out = unknown> {
 
   /** The server did not select the subprotocol: this connection is plain, and what the session held goes on it. */
   #refused(link: ReliableLink): void {
-    if (!this.#refusalReported) {
-      this.#refusalReported = true;
-      this.#emitError(
-        'reliable-refused',
-        `the server did not select ${link.subprotocol}: the connection is plain, without acknowledgements ` +
-          'or resume. Use reliable(wss) from ws-connection/server.js, or a server that speaks docs/PROTOCOL.md',
-      );
-    }
-    const unsent = link.drain('closed', `the server did not select ${link.subprotocol}`);
+    const unsent = link.refused(!this.#refusalReported);
+    this.#refusalReported = true;
     const waiting = this.#queue.take();
     for (const item of [...unsent, ...waiting]) this.#queue.add(item);
   }
@@ -670,15 +663,10 @@ export class WsClient<In = unknown, Out = unknown> {
   }
 
   /** The server broke the protocol: the connection goes, the session stays, and the next one resumes it. */
-  #onProtocolError(code: number, reason: string, raw: unknown): void {
+  #onProtocolError(code: number, reason: string, message: string, raw: unknown): void {
     // 1002 or 1009, as the protocol says; browsers allow only 1000 and 3000–4999, and there it closes without a code.
     this.#halt(reason, code);
-    this.#emitError(
-      'parse-error',
-      `the server broke the delivery protocol (${reason}): closed with ${code}; the session resumes on the next connection`,
-      undefined,
-      raw,
-    );
+    this.#emitError('parse-error', message, undefined, raw);
     this.#scheduleRetry({code, reason});
   }
 
