@@ -10,7 +10,7 @@ import path from 'node:path';
 import {gzipSync} from 'node:zlib';
 
 // The targets are 9 KB for the entry and 10.5 KB with sharing (bench/README.md),
-// and both are missed: the entry by 3.30 KB, the entry with sharing by 7.39 KB.
+// and both are missed: the entry by 3.30 KB, the entry with sharing by 7.53 KB.
 // These budgets, a few tens of bytes above the sizes, stop them growing
 // unnoticed. The single file had grown to 15.56 KB as sharing learned to
 // survive real tabs; loading sharing and the delivery protocol only on first
@@ -36,13 +36,13 @@ import {gzipSync} from 'node:zlib';
 // chunk: a sketch of such a base (properties and their attributes, batched
 // updates, updateComplete, the adopted stylesheet; 70 lines, not kept)
 // brought the entry to 10.55 KB, 1.75 KB less, still 1.55 KB over. 10.5 KB
-// with sharing also needs the sharing chunk (5.59 KB) itself to shrink.
+// with sharing also needs the sharing chunk (5.73 KB) itself to shrink.
 const BUDGETS = {
   entry: 12.33 * 1024,
-  sharing: 5.62 * 1024,
-  reliable: 5.9 * 1024,
-  'entry with sharing': 17.92 * 1024,
-  'entry with reliable': 18.2 * 1024,
+  sharing: 5.75 * 1024,
+  reliable: 5.95 * 1024,
+  'entry with sharing': 18.06 * 1024,
+  'entry with reliable': 18.25 * 1024,
 };
 const FILES = {
   entry: 'dist/ws-connection.bundled.js',
