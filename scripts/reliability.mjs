@@ -211,6 +211,45 @@ function sharedSoakSection(soak) {
   ].join('\n');
 }
 
+function reliableSoakSection(soak) {
+  if (!soak) return 'No reliable soak run recorded: run `npm run soak -- --reliable`, then this script.\n';
+  const rows = [
+    [
+      'duration',
+      `${Math.round(soak.durationMs / 1000)} s (seed ${soak.seed}: \`npm run soak -- --reliable --seed ${soak.seed}\`)`,
+    ],
+    [
+      'faults injected',
+      `${soak.faultsInjected} (${Object.entries(soak.faults)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')})`,
+    ],
+    ['messages sent', soak.messages.sent],
+    ['received by the server application', soak.received],
+    ['lost (queued, or in flight on a failing connection)', soak.lostQueued + soak.lostInFlight],
+    ['received twice', soak.duplicates],
+    ['out of order, across connections', soak.outOfOrder],
+    ['sessions (one for the whole run)', soak.sessions],
+    ['echoes received by the page', soak.echoes.received],
+    [
+      'echoes missing, twice, out of order',
+      `${soak.echoes.missing}, ${soak.echoes.duplicates}, ${soak.echoes.outOfOrder}`,
+    ],
+    ['duplicate sockets seen', soak.duplicateSockets],
+    [
+      'slowest return to open after a fault healed',
+      `${soak.slowestRecoveryMs} ms (bound ${soak.recoveryBound} ms)`,
+    ],
+    ['uncaught page errors', soak.pageErrors.length],
+    ['verdict', soak.passed ? 'every invariant held' : `BROKEN: ${Object.keys(soak.violations).join('; ')}`],
+  ];
+  return [
+    '| figure | value |',
+    '|---|---|',
+    ...rows.map(([name, value]) => `| ${cell(name)} | ${cell(value)} |`),
+  ].join('\n');
+}
+
 const results = read('test-results/tests.json');
 if (!results) {
   console.error('No test results: run the full `npm test` first (it writes test-results/tests.json).');
@@ -218,6 +257,7 @@ if (!results) {
 }
 const soak = read('test-results/soak.json');
 const sharedSoak = read('test-results/soak-shared.json');
+const reliableSoak = read('test-results/soak-reliable.json');
 const missing = ENGINES.filter((engine) => !results.engines[engine]);
 
 const document = `# Reliability
@@ -293,6 +333,20 @@ and seeded random histories in test/node/share-random.node.test.mjs), and,
 with frames standing in for tabs, in the matrix above in all three engines.
 
 ${sharedSoakSection(sharedSoak)}
+
+## Reliable soak
+
+The same element, faults and calls from inside its events as the first
+soak, with \`reliable\` against the server half's \`reliable()\`
+(\`npm run soak -- --reliable\`), whose store outlives the server's
+restarts as Redis would, and which echoes every message back. No muted
+server here: its heartbeat belongs to \`reliable()\`; the blackhole silences
+the link instead. Here nothing may be lost in flight: every message reaches
+the server application once and in order across every connection, every
+echo reaches the page once and in order, and the session carries on
+through all of it.
+
+${reliableSoakSection(reliableSoak)}
 `;
 
 mkdirSync('docs', {recursive: true});

@@ -25,6 +25,8 @@ const record = {
   accepted: [],
   queued: [],
   refused: 0,
+  /** The numbers of the messages the server sent back (with `reliable`, it echoes each), as they arrived. */
+  echoes: [],
   errors: {},
   inconsistencies: [],
   states: [],
@@ -42,7 +44,13 @@ function consistent(state) {
   // A socket the server or browser has begun to close says so only when it
   // is closed; until then the element is open, and queues what is sent.
   if (state === 'open') return socket?.readyState === PageWebSocket.OPEN || lastIsClosing();
-  if (state === 'connecting') return socket === undefined || socket.readyState === PageWebSocket.CONNECTING;
+  // With `reliable`, the session's handshake runs on an open socket before the element is open.
+  if (state === 'connecting')
+    return (
+      socket === undefined ||
+      socket.readyState === PageWebSocket.CONNECTING ||
+      (el.reliable && socket.readyState === PageWebSocket.OPEN)
+    );
   return socket === undefined;
 }
 
@@ -65,6 +73,10 @@ window.soak = {
     el = document.createElement('ws-connection');
     for (const [name, value] of Object.entries(settings)) el.setAttribute(name, value);
     el.url = url;
+    el.addEventListener('ws-message', ({detail}) => {
+      if (typeof detail.data === 'string' && detail.data.startsWith('s:'))
+        record.echoes.push(Number(detail.data.slice(2)));
+    });
     el.addEventListener('ws-error', ({detail}) => {
       record.errors[detail.kind] = (record.errors[detail.kind] ?? 0) + 1;
       if (detail.kind === 'queue-overflow') record.refused++;

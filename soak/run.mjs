@@ -13,7 +13,13 @@
 // an invariant broke. SOAK_SEED or --seed replays a run; SOAK_FAULTS or
 // --faults (a comma-separated list) narrows the faults. With --shared (or
 // SOAK_SHARED=1), it soaks several tabs sharing one socket instead
-// (soak/shared.mjs), and writes test-results/soak-shared.json.
+// (soak/shared.mjs), and writes test-results/soak-shared.json. With
+// --reliable (or SOAK_RELIABLE=1), the element is `reliable` against the
+// server half's `reliable()` (its store kept across the server's restarts,
+// as Redis keeps it), which echoes every message; then every message must
+// arrive exactly once and in order across every connection, and so must
+// every echo at the page: nothing lost in flight, no session lost. It writes
+// test-results/soak-reliable.json.
 /* global window -- page.evaluate callbacks run in the page */
 import {mkdirSync, writeFileSync} from 'node:fs';
 import {createServer} from 'node:http';
@@ -22,7 +28,8 @@ import puppeteer from 'puppeteer-core';
 import {ensureBrowsers} from '../scripts/browsers.mjs';
 import {CHROMIUM_FLAGS} from '../scripts/chromium-flags.mjs';
 import {serveFiles} from '../scripts/serve-files.mjs';
-import {RigServer} from '../test/support/rig-server.mjs';
+import {MemoryStore} from '../dist/server/index.js';
+import {ReliableRigServer, RigServer} from '../test/support/rig-server.mjs';
 import {sharedSoak} from './shared.mjs';
 
 const {values: args} = parseArgs({
@@ -31,8 +38,10 @@ const {values: args} = parseArgs({
     seed: {type: 'string'},
     faults: {type: 'string'},
     shared: {type: 'boolean'},
+    reliable: {type: 'boolean'},
   },
 });
+const RELIABLE = args.reliable || process.env.SOAK_RELIABLE === '1';
 const SECONDS = Number(args.seconds ?? process.env.SOAK_SECONDS ?? 600);
 const SEED = Number(args.seed ?? process.env.SOAK_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const SETTINGS = {
@@ -70,11 +79,16 @@ const log = (line) => console.log(`[soak] ${line}`);
 function faults(server, page, cdp) {
   const hold = [300, 3000];
   return {
-    mute: {
-      hold,
-      apply: () => server.set({pong: false, echo: false}),
-      heal: () => server.set({pong: true, echo: true}),
-    },
+    // The reliable server's heartbeat cannot be muted; a blackhole silences the link all the same.
+    ...(RELIABLE
+      ? {}
+      : {
+          mute: {
+            hold,
+            apply: () => server.set({pong: false, echo: false}),
+            heal: () => server.set({pong: true, echo: true}),
+          },
+        }),
     blackhole: {hold, apply: () => server.proxy.blackhole(), heal: () => server.proxy.heal()},
     kill: {hold, apply: () => server.kill(), heal: () => server.revive()},
     drop: {apply: () => server.terminateClients()},
@@ -124,6 +138,7 @@ function serve() {
 
 /** What the server received, checked against what the page sent. */
 function deliveries(server, sent) {
+  if (RELIABLE) return reliableDeliveries(server, sent);
   const seen = new Map();
   const lastOn = new Map();
   let outOfOrder = 0;
@@ -144,10 +159,37 @@ function deliveries(server, sent) {
   };
 }
 
+/**
+ * With `reliable`: the messages the sessions received, one session all
+ * along, each once and in order across connections; and the echoes the
+ * page received, the same.
+ */
+function reliableDeliveries(server, sent) {
+  const numbers = server.received.map(({data}) => data).filter((data) => data.startsWith('s:'));
+  const seqs = numbers.map((data) => Number(data.slice(2)));
+  const seen = new Set(seqs);
+  const inOrder = (list) => list.filter((seq, i) => i > 0 && seq <= list[i - 1]).length;
+  const expected = [...sent.accepted, ...sent.queued];
+  return {
+    received: seen.size,
+    duplicates: seqs.length - seen.size,
+    outOfOrder: inOrder(seqs),
+    lostQueued: sent.queued.filter((seq) => !seen.has(seq)).length,
+    lostInFlight: sent.accepted.filter((seq) => !seen.has(seq)).length,
+    sessions: new Set(server.received.map(({session}) => session)).size,
+    echoes: {
+      received: sent.echoes.length,
+      missing: expected.filter((seq) => seen.has(seq) && !sent.echoes.includes(seq)).length,
+      duplicates: sent.echoes.length - new Set(sent.echoes).size,
+      outOfOrder: inOrder(sent.echoes),
+    },
+  };
+}
+
 async function main() {
   const started = Date.now();
   const {chromium} = ensureBrowsers(['chromium']);
-  const server = new RigServer();
+  const server = RELIABLE ? new ReliableRigServer({store: new MemoryStore()}) : new RigServer();
   await server.start();
   const http = await serve();
   const browser = await puppeteer.launch({
@@ -174,7 +216,7 @@ async function main() {
     await page.evaluate(
       (url, settings) => window.soak.start(url, settings),
       `ws://127.0.0.1:${server.proxy.port}`,
-      SETTINGS,
+      RELIABLE ? {...SETTINGS, reliable: ''} : SETTINGS,
     );
     const isOpen = () => page.evaluate(() => window.soak.state() === 'open');
     const waitOpen = async (limit) => {
@@ -186,7 +228,7 @@ async function main() {
       return Date.now() - from;
     };
     if ((await waitOpen(10_000)) === null) throw new Error('the element never opened');
-    log(`seed ${SEED}, ${SECONDS} s`);
+    log(`seed ${SEED}, ${SECONDS} s${RELIABLE ? ', reliable' : ''}`);
 
     const kinds = faults(server, page, cdp);
     // --faults mute,kill (or SOAK_FAULTS) keeps only those kinds.
@@ -266,12 +308,21 @@ async function main() {
       (r) => r.ms === null || r.ms > RECOVERY_BOUND,
     ).length,
     'uncaught page errors': pageErrors.length,
+    ...(RELIABLE && {
+      'messages lost in flight': report.lostInFlight,
+      'sessions (one expected)': report.sessions === 1 ? 0 : report.sessions,
+      'sessions lost': report.errors['session-lost'] ?? 0,
+      'echoes missing': report.echoes.missing,
+      'echoes received twice': report.echoes.duplicates,
+      'echoes out of order': report.echoes.outOfOrder,
+    }),
   };
   report.violations = Object.fromEntries(Object.entries(broken).filter(([, count]) => count > 0));
   report.passed = Object.keys(report.violations).length === 0;
   report.durationMs = Date.now() - started;
   mkdirSync('test-results', {recursive: true});
-  writeFileSync('test-results/soak.json', `${JSON.stringify(report, null, 2)}\n`);
+  const file = RELIABLE ? 'test-results/soak-reliable.json' : 'test-results/soak.json';
+  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
 
   log(
     `faults injected: ${report.faultsInjected} (${Object.entries(report.faults)
@@ -282,6 +333,12 @@ async function main() {
     `messages: ${report.messages.sent} sent, ${report.messages.queued} through the queue, ${report.received} received; ` +
       `${report.lostQueued} queued lost, ${report.lostInFlight} lost in flight on a failing connection, ${report.duplicates} duplicates`,
   );
+  if (RELIABLE) {
+    log(
+      `reliable: ${report.sessions} session; echoes ${report.echoes.received} received, ${report.echoes.missing} missing, ` +
+        `${report.echoes.duplicates} twice, ${report.echoes.outOfOrder} out of order; sessions lost ${report.errors['session-lost'] ?? 0}`,
+    );
+  }
   log(
     `duplicate sockets seen: ${report.duplicateSockets}; slowest recovery ${slowest} ms (bound ${RECOVERY_BOUND})`,
   );

@@ -283,7 +283,8 @@ export class RigServer {
  * sessions received, in order; echoes each back to its session (while
  * `echo`), answers each request with `re:` and its text (while `answer`),
  * and pushes numbered messages to every session, connected or not. A kill
- * or restart loses every session, as a restart with the memory store does.
+ * or restart loses every session, as a restart with the memory store does,
+ * unless the options give a `store` of their own, which outlives it.
  */
 export class ReliableRigServer {
   echo = true;
@@ -340,12 +341,19 @@ export class ReliableRigServer {
     return clients.length;
   }
 
+  /** Closes every connection with `code`; the sessions wait for their clients to resume. */
+  closeClients({code = 1000, reason = ''} = {}) {
+    const clients = [...(this.#wss?.clients ?? [])];
+    for (const ws of clients) ws.close(code, reason);
+    return clients.length;
+  }
+
   async kill() {
     clearTimeout(this.#reviveTimer);
     const wss = this.#wss;
     if (!wss) return;
     this.#wss = undefined;
-    // As a crash: no close frame, then every session forgotten.
+    // As a crash: no close frame, then every session forgotten (unless a store given keeps them).
     for (const ws of wss.clients) ws.terminate();
     this.#reliable.stop();
     await new Promise((resolve) => wss.close(() => resolve()));
@@ -381,7 +389,7 @@ export class ReliableRigServer {
     this.#wss = wss;
     this.port = wss.address().port;
     wss.on('connection', () => this.accepted++);
-    // A new memory store: what the last process held is gone.
+    // A new memory store, unless the options give one: what the last process held is gone.
     this.#reliable = reliable(wss, this.#options);
     this.#reliable.on('session', (session) => {
       this.sessions.push(session.id);
