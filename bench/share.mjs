@@ -67,9 +67,10 @@ async function handovers(rig) {
     await sleep(300);
     const leading = await holder(tabs);
     const before = rig.server.connections.length;
-    const at = Date.now();
+    // From the page's own close: the rig first asks it for its records, which takes a while
+    // with ten tabs sending and is none of the handover's time.
     await leading.close();
-    times.push(await nextConnection(rig, before, at));
+    times.push(await nextConnection(rig, before, leading.closingAt));
     const fresh = await rig.open({key: 'handover', elements: ELEMENTS});
     await fresh.call('sendEvery', 50);
     tabs.push(fresh);
@@ -95,9 +96,13 @@ async function stopped(rig, how) {
   for (let i = 0; i < STALLS; i++) {
     const leading = await holder(tabs);
     const before = rig.server.connections.length;
-    const at = Date.now();
+    let at = Date.now();
     if (how === 'frozen') await leading.freeze();
-    else await leading.stall();
+    else {
+      await leading.stall();
+      // Hung from the moment the debugger paused it, at its next statement: until then it ran on.
+      at = Date.now();
+    }
     times.push(await nextConnection(rig, before, at));
     await holder(tabs.filter((tab) => tab !== leading));
     if (how === 'frozen') await leading.freeze(false);

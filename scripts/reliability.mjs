@@ -188,6 +188,10 @@ function sharedSoakSection(soak) {
     ['faults injected', `${soak.faultsInjected} (${list(Object.entries(soak.faults))})`],
     ['connections the server accepted', soak.sockets],
     ['two sockets open at once across tabs (a hung tab’s excepted)', soak.overlaps.length],
+    [
+      'two sockets open for at most 500 ms just after a tab took the lock from a holder that did not answer',
+      soak.overlapsAfterSteal?.length ?? 'not counted',
+    ],
     ['messages accepted by the elements of the tabs open at the end', soak.accepted],
     ['of those, lost', soak.lost],
     ['of those, lost in flight on a connection the server cut', soak.lostInFlight ?? 0],

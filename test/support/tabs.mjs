@@ -310,6 +310,8 @@ export class Tab {
     // A page that is frozen or hung cannot answer; it is closed all the same.
     await Promise.race([this.#keepSockets(), sleep(1000)]).catch(() => {});
     this.closed = true;
+    /** When the page itself began to close, after the records were kept. */
+    this.closingAt = Date.now();
     await this.page.close();
   }
 }
