@@ -295,8 +295,10 @@ describe('<ws-connection>', () => {
     });
 
     it('speaks the words of statusText, with numbers in the language of the page part it is in', async function () {
-      // A server's kill and the first failed retry take a while on a busy machine.
-      this.timeout(40_000);
+      // A server's kill and the first failed retry take a while on a busy machine: more than the
+      // sum of the waits below (15 s to open, 15 s to reconnecting, the kill), so that the slow
+      // one says which it is rather than mocha timing the whole test out.
+      this.timeout(60_000);
       const {deutsch, francais} = await import('../examples/i18n/status-words.js');
       const holder = await fixture<HTMLElement>(html`<div lang="de"></div>`);
       const el = document.createElement('ws-connection');
