@@ -125,6 +125,18 @@ function matrix(results) {
   return lines.join('\n');
 }
 
+const verdict = (soak) =>
+  soak.passed ? 'every invariant held' : `BROKEN: ${Object.keys(soak.violations).join('; ')}`;
+
+/** A soak's figures as a two-column table. */
+function table(rows) {
+  return [
+    '| figure | value |',
+    '|---|---|',
+    ...rows.map(([name, value]) => `| ${cell(name)} | ${cell(value)} |`),
+  ].join('\n');
+}
+
 function soakSection(soak) {
   if (!soak) return 'No soak run recorded: run `npm run soak`, then this script.\n';
   const faults = Object.entries(soak.faults)
@@ -166,13 +178,9 @@ function soakSection(soak) {
         .map(([k, v]) => `${k} ${v}`)
         .join(', ') || 'none',
     ],
-    ['verdict', soak.passed ? 'every invariant held' : `BROKEN: ${Object.keys(soak.violations).join('; ')}`],
+    ['verdict', verdict(soak)],
   ];
-  return [
-    '| figure | value |',
-    '|---|---|',
-    ...rows.map(([name, value]) => `| ${cell(name)} | ${cell(value)} |`),
-  ].join('\n');
+  return table(rows);
 }
 
 function sharedSoakSection(soak) {
@@ -206,13 +214,9 @@ function sharedSoakSection(soak) {
       replaced.length ? `${Math.min(...replaced)}–${Math.max(...replaced)} ms` : 'no hang drawn',
     ],
     ['uncaught page errors', soak.pageErrors.length],
-    ['verdict', soak.passed ? 'every invariant held' : `BROKEN: ${Object.keys(soak.violations).join('; ')}`],
+    ['verdict', verdict(soak)],
   ];
-  return [
-    '| figure | value |',
-    '|---|---|',
-    ...rows.map(([name, value]) => `| ${cell(name)} | ${cell(value)} |`),
-  ].join('\n');
+  return table(rows);
 }
 
 function reliableSoakSection(soak) {
@@ -245,13 +249,9 @@ function reliableSoakSection(soak) {
       `${soak.slowestRecoveryMs} ms (bound ${soak.recoveryBound} ms)`,
     ],
     ['uncaught page errors', soak.pageErrors.length],
-    ['verdict', soak.passed ? 'every invariant held' : `BROKEN: ${Object.keys(soak.violations).join('; ')}`],
+    ['verdict', verdict(soak)],
   ];
-  return [
-    '| figure | value |',
-    '|---|---|',
-    ...rows.map(([name, value]) => `| ${cell(name)} | ${cell(value)} |`),
-  ].join('\n');
+  return table(rows);
 }
 
 const results = read('test-results/tests.json');
