@@ -170,9 +170,12 @@ export class Follower {
     this.#answered();
     switch (message.k) {
       case 'beat':
-      case 'state':
+      case 'state': {
         if (message.finals > this.#finals) this.#ended(message.finals, message.final);
+        // A watch timed by the timeout this tab assumed is timed again by the holder's.
+        const retime = message.snap.timeout !== this.#snap.timeout;
         this.#snap = message.snap;
+        if (retime && !this.#probe) this.#watch();
         this.#publish(message.k === 'state' ? message.change : undefined);
         if (message.k === 'beat') {
           // A join or drop the holder missed is said again, with all of them.
@@ -180,6 +183,7 @@ export class Follower {
           this.#offerAgain(message.waiting === 0);
         }
         break;
+      }
       case 'msg':
         for (const member of this.#host.members()) member.received(message.data);
         break;

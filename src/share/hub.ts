@@ -73,7 +73,12 @@ export class Hub {
   }
 
   get snapshot(): Snapshot {
-    return this.#role?.snapshot ?? STARTING;
+    if (this.#role) return this.#role.snapshot;
+    // Before a holder is known, its timeout is taken to be this page's: the
+    // same key mostly means the same options, and a follower times its first
+    // probe by it.
+    const [first] = this.#members;
+    return first ? {...STARTING, timeout: first.options.timeout} : STARTING;
   }
 
   members(): readonly HubMember[] {

@@ -147,4 +147,19 @@ describe('shared in real Chromium tabs', () => {
     assert.equal(await first.call('liveSockets'), 0);
     await finish(tabs);
   });
+
+  it('a tab opened while the holder is hung takes over by its own timeout (1 s), not by one it assumed', async () => {
+    const [first] = await openTabs(1);
+    await first.stall();
+    const late = await rig.open({key: `share-${key}`});
+    tabs.push(late);
+    const openedAt = Date.now();
+    // Two probes of a second each at most, and the page's start: well under the 10 s it waited before.
+    await allOpen([late], {timeout: 6000});
+    assert.equal(await late.leader(), true, 'the new tab holds the socket');
+    assert.ok(Date.now() - openedAt < 6000);
+    await first.resume();
+    await until(() => rig.server.open === 1, {message: 'the hung holder to give its socket up'});
+    await finish(tabs);
+  });
 });

@@ -573,6 +573,39 @@ describe('issue 18 in the multi-tab world', () => {
     assert.equal(holders([...bs, ...cs]).length, 1, 'one holder');
   });
 
+  it("a follower that has just joined judges a holder hung at once by the holder's timeout, not by the one it assumed before it knew the holder", async (t) => {
+    const world = newWorld(t, {randomRange: [0, 0]});
+    const a = world.tab();
+    const as = [insert(a, {timeout: 1000})];
+    await allOpen(world, as);
+    // Its own element's timeout is longer: the holder's counts once it is known.
+    const b = world.tab();
+    const bs = [insert(b, {timeout: 5000})];
+    await allOpen(world, bs);
+    const hungAt = world.now;
+    a.hang(60_000);
+    assert.ok(await world.runUntil(() => world.locks.steals.length > 0, 5000), 'the follower took the lock');
+    // A missed beat (312 ms after the last one), then the timeout counted from the probe.
+    const took = world.locks.steals[0].at - hungAt;
+    assert.ok(took <= 1400, `taken over ${took} ms after the holder hung, within probe delay + timeout`);
+    await allOpen(world, bs);
+  });
+
+  it("a tab that opens while the holder is hung takes over after its own element's timeout, not after 10 s", async (t) => {
+    const world = newWorld(t, {randomRange: [0, 0]});
+    const a = world.tab();
+    await allOpen(world, [insert(a, {timeout: 1000})]);
+    await world.advance(1000);
+    a.hang(60_000);
+    const b = world.tab();
+    const openedAt = world.now;
+    const bs = [insert(b, {timeout: 1000})];
+    assert.ok(await world.runUntil(() => world.locks.steals.length > 0, 12_000), 'the new tab took the lock');
+    const took = world.locks.steals[0].at - openedAt;
+    assert.ok(took <= 1400, `taken over ${took} ms after the tab opened, within its timeout`);
+    await allOpen(world, bs);
+  });
+
   it('a follower whose probe went to a hung holder does not take the lock from the follower that took over meanwhile', async (t) => {
     const world = newWorld(t);
     const {
