@@ -25,17 +25,21 @@ export function newToken(random: RandomSource): string {
   return base64url(bytes);
 }
 
-/** `bytes` as base64url, without padding. */
+/**
+ * `bytes` as base64url, without padding. Joined once, not added to piece by
+ * piece: a string built with `+=` stays a tree of its pieces, several times
+ * its size, for as long as it lives (a server keeps one per session).
+ */
 export function base64url(bytes: Uint8Array): string {
-  let text = '';
+  const text: string[] = [];
   for (let i = 0; i < bytes.length; i += 3) {
     const chunk = (bytes[i] << 16) | ((bytes[i + 1] ?? 0) << 8) | (bytes[i + 2] ?? 0);
     const left = bytes.length - i;
-    text += ALPHABET[(chunk >> 18) & 63] + ALPHABET[(chunk >> 12) & 63];
-    if (left > 1) text += ALPHABET[(chunk >> 6) & 63];
-    if (left > 2) text += ALPHABET[chunk & 63];
+    text.push(ALPHABET[(chunk >> 18) & 63], ALPHABET[(chunk >> 12) & 63]);
+    if (left > 1) text.push(ALPHABET[(chunk >> 6) & 63]);
+    if (left > 2) text.push(ALPHABET[chunk & 63]);
   }
-  return text;
+  return text.join('');
 }
 
 /**

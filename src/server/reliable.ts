@@ -208,6 +208,13 @@ class ReliableServer extends EventEmitter<ReliableEvents> implements Reliable {
   /** Sessions being loaded from the store, so that two resumes of one session load it once. */
   readonly #loading = new Map<string, Promise<Session | undefined>>();
   readonly #handleProtocols: HandleProtocols | null | undefined;
+  /** What every session tells the server: one object for all of them, as a server may keep many idle. */
+  readonly #sessionHooks: SessionHooks = {
+    ended: (session) => {
+      if (this.#sessions.get(session.id) === session) this.#sessions.delete(session.id);
+    },
+    failed: (error) => this.#report(error),
+  };
   #stopped = false;
 
   constructor(server: ReliableServerLike, options: ReliableOptions) {
@@ -346,12 +353,7 @@ class ReliableServer extends EventEmitter<ReliableEvents> implements Reliable {
 
   /** A session object for `record`, held as `holder`; `claim`: it takes the session from whoever held it. */
   #adopt(record: StoredSession, holder: string, claim = false): Session {
-    const session: Session = new Session(record, holder, claim, this.#options, {
-      ended: () => {
-        if (this.#sessions.get(record.id) === session) this.#sessions.delete(record.id);
-      },
-      failed: (error) => this.#report(error),
-    });
+    const session = new Session(record, holder, claim, this.#options, this.#sessionHooks);
     this.#sessions.set(record.id, session);
     return session;
   }
@@ -460,6 +462,12 @@ interface PendingChange {
 type FirstFrameOf = {type: 'hello'} | {type: 'resume'; session: string; token: string; ack: number};
 
 /** A session: its endpoint, its connection (when one holds it), its store entry and its timers. */
+/** A session's word to its server: it ended (or moved), or the store failed. */
+interface SessionHooks {
+  ended(session: Session): void;
+  failed(error: unknown): void;
+}
+
 class Session extends EventEmitter<ReliableSessionEvents> implements ReliableSession {
   readonly id: string;
   readonly tokenHash: string;
@@ -467,7 +475,7 @@ class Session extends EventEmitter<ReliableSessionEvents> implements ReliableSes
   readonly holder: string;
   readonly #endpoint: ServerEndpoint;
   readonly #options: ReliableOptions;
-  readonly #hooks: {ended: () => void; failed: (error: unknown) => void};
+  readonly #hooks: SessionHooks;
   #connection: Connection | undefined;
   #ended = false;
   #expiry: ReturnType<typeof setTimeout> | undefined;
@@ -484,7 +492,7 @@ class Session extends EventEmitter<ReliableSessionEvents> implements ReliableSes
     holder: string,
     claim: boolean,
     options: ReliableOptions,
-    hooks: {ended: () => void; failed: (error: unknown) => void},
+    hooks: SessionHooks,
   ) {
     super();
     this.id = record.id;
@@ -594,7 +602,7 @@ class Session extends EventEmitter<ReliableSessionEvents> implements ReliableSes
       toSessionData(message.data),
     );
     this.forget();
-    this.#hooks.ended();
+    this.#hooks.ended(this);
     connection?.close(POLICY_VIOLATION, 'session resumed on another connection');
     this.emit('moved', unsent);
   }
@@ -781,7 +789,7 @@ class Session extends EventEmitter<ReliableSessionEvents> implements ReliableSes
     clearTimeout(this.#expiry);
     clearTimeout(this.#ackTimer);
     this.#connection = undefined;
-    this.#hooks.ended();
+    this.#hooks.ended(this);
     this.#options.store.delete(this.id, this.holder).catch((error) => this.#hooks.failed(error));
     this.emit('close');
   }
