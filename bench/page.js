@@ -16,8 +16,12 @@ const adapters = {
     ws.onmessage = (event) => on.message(event.data);
     return {send: (data) => ws.send(data), close: () => ws.close()};
   },
-  element(url, on, {heartbeat = 30_000, timeout = 10_000} = {}) {
-    const el = document.createElement('ws-connection');
+  element(
+    url,
+    on,
+    {heartbeat = 30_000, timeout = 10_000} = {},
+    el = document.createElement('ws-connection'),
+  ) {
     el.heartbeatInterval = heartbeat;
     el.timeout = timeout;
     el.url = url;
@@ -31,6 +35,13 @@ const adapters = {
         el.remove();
       },
     };
+  },
+  /** The element with `reliable`, against the server half's `reliable()`: acknowledged both ways. */
+  reliable(url, on, options) {
+    const el = document.createElement('ws-connection');
+    el.reliable = true;
+    const handle = adapters.element(url, on, options, el);
+    return {...handle, queued: () => el.queued};
   },
   engine(url, on, {heartbeat = 30_000, timeout = 10_000} = {}) {
     const client = new WsClient({url, heartbeatInterval: heartbeat, timeout});
@@ -83,6 +94,9 @@ function open(name, url, options, onMessage = () => {}) {
   });
 }
 
+/** Messages a reliable sender lets wait for acknowledgement, within the client's bound of 1000. */
+const RELIABLE_WINDOW = 900;
+
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 let current;
@@ -111,7 +125,11 @@ window.bench = {
     handle.send(`expect:${count}`);
     await sleep(20);
     const started = performance.now();
-    for (let i = 0; i < count; i++) handle.send('m');
+    for (let i = 0; i < count; i++) {
+      // A reliable element keeps what the server has not acknowledged, 1000 at most: room first.
+      while (handle.queued?.() >= RELIABLE_WINDOW) await sleep(1);
+      handle.send('m');
+    }
     const ended = await finished;
     handle.close();
     return ended - started;

@@ -4,7 +4,8 @@
 // `BENCH_ONLY=sharing` measures the sharing figures alone and puts them in
 // place of those of the last run in bench/results/, saying so;
 // `BENCH_ONLY=reliable-server` does the same for the server half's figures of
-// `reliable` (Node clients, no browser).
+// `reliable` (Node clients, no browser), and `BENCH_ONLY=reliable` for the
+// element with `reliable` against the plain element, in the browser.
 /* global window -- page.evaluate callbacks run in the page */
 import {mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 import puppeteer from 'puppeteer-core';
@@ -69,6 +70,59 @@ async function throughput(page, server, kind) {
       Object.entries(ratios).map(([name, values]) => [name, [Math.min(...values), Math.max(...values)]]),
     ),
   };
+}
+
+/**
+ * The element with `reliable` (against the server half) and without (against
+ * the plain server) take turns, in a rotating order, each way; each ratio is
+ * plain/reliable within one round, so 1 means no cost.
+ */
+async function reliableThroughput(page, server, kind) {
+  const runs = {element: server.url, reliable: server.reliableUrl};
+  const times = {element: [], reliable: []};
+  const ratios = [];
+  for (let run = 0; run < RUNS; run++) {
+    const order = run % 2 ? ['reliable', 'element'] : ['element', 'reliable'];
+    const round = {};
+    for (const name of order) {
+      round[name] = await page.evaluate(
+        (k, n, u, c) => window.bench[k](n, u, c),
+        kind,
+        name,
+        runs[name],
+        MESSAGES,
+      );
+      times[name].push(round[name]);
+    }
+    ratios.push(round.element / round.reliable);
+    log(
+      `reliable ${kind} round ${run + 1}/${RUNS}: ${order.map((n) => `${n} ${Math.round(round[n])} ms`).join(', ')}`,
+    );
+  }
+  return {
+    roundsMs: times,
+    medianMs: {element: median(times.element), reliable: median(times.reliable)},
+    ratio: median(ratios),
+    ratioRange: [Math.min(...ratios), Math.max(...ratios)],
+  };
+}
+
+/** The rows of the reliable throughput figures, and their raw data. */
+async function reliableFigures(page, server) {
+  const inbound = await reliableThroughput(page, server, 'inbound');
+  const outbound = await reliableThroughput(page, server, 'outbound');
+  const rows = [
+    ['Inbound', inbound],
+    ['Outbound', outbound],
+  ].map(([kind, data]) => ({
+    figure: `Reliable: ${kind.toLowerCase()} ${MESSAGES} msgs, element with reliable vs without, median ratio (range; medians)`,
+    ours:
+      `${data.ratio.toFixed(3)} (${data.ratioRange.map((r) => r.toFixed(2)).join('–')}; ` +
+      `${Math.round(data.medianMs.reliable)} ms, ${Math.round(data.medianMs.element)} ms)`,
+    target: '≥ 0.8',
+    met: data.ratio >= 0.8,
+  }));
+  return {rows, raw: {inbound, outbound}};
 }
 
 /** ms from blackholing the link to the library giving its socket up (null: not within the limit). */
@@ -209,6 +263,11 @@ async function main() {
         },
       );
     }
+
+    log('reliable against plain');
+    const reliableRun = await reliableFigures(page, server);
+    results.reliable = reliableRun.raw;
+    results.rows.push(...reliableRun.rows.map((row) => ({part: 'reliable', ...row})));
 
     // The library's own share of a received message, apart from the network and its noise.
     const rawMicros = (inbound.medianMs.raw * 1000) / MESSAGES;
@@ -365,7 +424,10 @@ function write(results) {
       ? ` The sharing figures (rows beginning "Shared") are from a later run of the sharing part alone (\`BENCH_ONLY=sharing\`), ${results.sharingRun.date}; it took ${Math.round(results.sharingRun.durationMs / 1000)} s.`
       : '',
     results.reliableServerRun
-      ? ` The reliable server figures (rows beginning "Reliable") are from a later run of that part alone (\`BENCH_ONLY=reliable-server\`), ${results.reliableServerRun.date}; it took ${Math.round(results.reliableServerRun.durationMs / 1000)} s.`
+      ? ` The reliable server figures (rows beginning "Reliable," with a comma) are from a later run of that part alone (\`BENCH_ONLY=reliable-server\`), ${results.reliableServerRun.date}; it took ${Math.round(results.reliableServerRun.durationMs / 1000)} s.`
+      : '',
+    results.reliableRun
+      ? ` The element's reliable throughput figures (rows beginning "Reliable:") are from a later run of that part alone (\`BENCH_ONLY=reliable\`), ${results.reliableRun.date}; it took ${Math.round(results.reliableRun.durationMs / 1000)} s.`
       : '',
   ].join('');
   const markdown = `# Benchmark results\n\n${results.date}, headless Chromium, ${results.runs} rounds, ${results.messages} messages per throughput run; took ${Math.round(results.durationMs / 1000)} s.${partly} How each figure is measured: bench/README.md.\n\n${table(results)}\n\n![Reconnect storm](storm.svg)\n`;
@@ -410,7 +472,40 @@ async function reliableServerOnly() {
   log('wrote the reliable server figures to bench/results/results.{json,md}');
 }
 
-const parts = {sharing: sharingOnly, 'reliable-server': reliableServerOnly};
+/** The element's reliable throughput figures alone, in place of those of the last run in bench/results/. */
+async function reliableOnly() {
+  const started = Date.now();
+  const {chromium} = ensureBrowsers(['chromium']);
+  const results = JSON.parse(readFileSync('bench/results/results.json', 'utf8'));
+  const server = await startBenchServer((await buildPeers()).modules);
+  const browser = await puppeteer.launch({
+    executablePath: chromium.executable,
+    headless: true,
+    args: [...CHROMIUM_FLAGS, ...ON_TIME_TIMER_FLAGS],
+  });
+  try {
+    const page = await browser.newPage();
+    page.on('pageerror', (error) => log(`page error: ${error.message}`));
+    await page.goto(server.pageUrl);
+    await page.waitForFunction(() => window.benchReady === true);
+    log('reliable against plain');
+    const figures = await reliableFigures(page, server);
+    const others = results.rows.filter((row) => row.part !== 'reliable');
+    const at = others.findIndex((row) => row.part === 'reliable-server' || row.figure.startsWith('Reliable'));
+    const rows = figures.rows.map((row) => ({part: 'reliable', ...row}));
+    const place = at === -1 ? others.length : at;
+    results.rows = [...others.slice(0, place), ...rows, ...others.slice(place)];
+    results.reliable = figures.raw;
+    results.reliableRun = {date: new Date().toISOString(), durationMs: Date.now() - started};
+    write(results);
+    log('wrote the reliable figures to bench/results/results.{json,md}');
+  } finally {
+    await browser.close();
+    await server.stop();
+  }
+}
+
+const parts = {sharing: sharingOnly, 'reliable-server': reliableServerOnly, reliable: reliableOnly};
 if (ONLY !== undefined && !parts[ONLY]) {
   throw new Error(`BENCH_ONLY=${ONLY}: choose one of ${Object.keys(parts).join(', ')}`);
 }
