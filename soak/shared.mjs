@@ -31,6 +31,7 @@
 //   - after a stop code, every element of every tab closed, the paused one's
 //     too once it runs again, and staying closed, with no connection opened;
 //   - no uncaught error in any page.
+import {junkFamilies} from '../test/support/junk.mjs';
 import {allOpen, deliveries, holder, sleep, startTabs, until} from '../test/support/tabs.mjs';
 
 const TABS = 4;
@@ -142,7 +143,7 @@ function faults(world) {
     },
     junk: async () => {
       const tab = pick(tabs);
-      await tab.page.evaluate(postJunk, CHANNELS);
+      await tab.page.evaluate(`(${postJunk})(${JSON.stringify(CHANNELS)}, ${junkFamilies})`);
       // Nothing stalls: every element is heard from again, with a message sent after the junk.
       const after = new Map();
       for (const other of tabs) {
@@ -260,111 +261,23 @@ async function allClosed(tabs, bound) {
 }
 
 /**
- * Runs in a page: posts on each of `names` every kind of message with each
- * field of the wrong type, messages of the unversioned protocol before it,
- * plausible ones from a holder long gone or a tab not taking part, unknown
- * kinds, things that are not messages and a 1 MB string. None may reach an
- * element; `junk` in every text tells it if one does.
+ * Runs in a page: posts on each of `names` every family of junkFamilies
+ * (test/support/junk.mjs, whose source comes in as `families`), those valid
+ * but for one field in the names of the holder and a following tab, as the
+ * page hears them on the first channel within a second and a half. None may
+ * reach an element; `junk` in every text tells it if one does.
  */
-function postJunk(names) {
-  const now = Date.now();
-  const big = 'junk'.repeat(262_144);
-  const snap = {state: 'closed', attempt: 0, timeout: 1000};
-  const final = {code: 1008, reason: 'junk', attempt: 0};
-  const change = {state: 'closed', previousState: 'open', attempt: 0, code: 1008, reason: 'junk'};
-  // Valid but for one field: a holder's with a term of now, so that only the check of that field stops it.
-  const holderKinds = {
-    beat: {snap, finals: 1, final},
-    state: {snap, finals: 1, final, change},
-    msg: {data: 'junk msg'},
-    err: {kind: 'socket-error', message: 'junk err'},
-    ack: {to: 'junk', member: 1, taken: 1e6, written: 1e6},
-    again: {to: 'junk'},
-    bye: {},
+async function postJunk(names, families) {
+  const heard = {};
+  const sniffer = new BroadcastChannel(names[0]);
+  sniffer.onmessage = ({data}) => {
+    if (data?.k === 'beat') Object.assign(heard, {holder: data.from, term: data.term});
+    if (data?.k === 'ack') heard.follower = data.to;
   };
-  const followerKinds = {
-    probe: {tab: 'junk'},
-    join: {tab: 'junk', member: 1, open: ['junk join']},
-    send: {tab: 'junk', to: 1, member: 1, seq: 1, low: 1, payload: 'junk send'},
-    drop: {tab: 'junk', member: 1},
-    cmd: {tab: 'junk', op: 'reconnect'},
-    seen: {tab: 'junk', term: 1, finals: 1},
-  };
-  const optional = new Set(['final', 'member@drop']);
-  // Of no field's type: each makes a message invalid wherever it stands.
-  const wrong = [null, Number.NaN, -1, Infinity, {}, true, [1], 'x'.repeat(70)];
-  const messages = [];
-  const variants = (k, base) => {
-    for (const field of Object.keys(base)) {
-      if (field === 'k') continue;
-      if (!optional.has(field) && !optional.has(`${field}@${k}`)) {
-        const {[field]: _, ...without} = base;
-        messages.push(without);
-      }
-      for (const value of wrong) {
-        // A long string is a payload or a reason: wrong only for an id or a kind.
-        if (typeof value === 'string' && !['tab', 'to', 'from', 'kind', 'op'].includes(field)) continue;
-        messages.push({...base, [field]: value});
-      }
-    }
-  };
-  for (const [k, fields] of Object.entries(holderKinds)) {
-    variants(k, {k, term: now, from: 'junk', ...fields});
-    // Whole, from a holder long gone.
-    messages.push({k, term: 1, from: 'junk', ...fields});
-    // Whole, with a term too far ahead to be real.
-    messages.push(
-      {k, term: 1e300, from: 'junk', ...fields},
-      {k, term: now + 3_600_000, from: 'junk', ...fields},
-    );
-  }
-  for (const [k, fields] of Object.entries(followerKinds)) {
-    variants(k, {k, ...fields});
-    // Whole, from a tab not taking part.
-    messages.push({k, ...fields});
-  }
-  messages.push(
-    // The unversioned protocol, as a tab on the library before it speaks it.
-    {k: 'cmd', op: 'close'},
-    {k: 'cmd', tab: 'junk', op: 'close'},
-    {k: 'beat', term: 1e300},
-    {k: 'beat', term: now, snap},
-    {k: 'state', term: now, snap, change},
-    {k: 'msg', term: now, data: 'junk old msg'},
-    {k: 'err', term: now, kind: 'socket-error', message: 'junk old err'},
-    {k: 'join', tab: 'junk', open: 5},
-    {k: 'hello', tab: 'junk'},
-    {k: 'ack', term: now, tab: 'junk', member: 0, seq: 1e9},
-    {k: 'bye', term: now},
-    // Commands outside the list.
-    {k: 'cmd', tab: 'junk', op: 'send'},
-    {k: 'cmd', tab: 'junk', op: 'constructor'},
-    // Unknown kinds, and kinds that are names of every object's properties.
-    {k: 'junk', tab: 'junk'},
-    {k: 'constructor', tab: 'junk'},
-    {k: '__proto__', tab: 'junk'},
-    {k: 'toString', term: now, from: 'junk'},
-    {k: 'hasOwnProperty', tab: 'junk'},
-    {k: 1},
-    {},
-    // Not messages at all.
-    null,
-    undefined,
-    0,
-    42,
-    Number.NaN,
-    true,
-    '',
-    'beat',
-    [],
-    [{k: 'cmd', op: 'close'}],
-    new ArrayBuffer(16),
-    new Uint8Array([1, 2, 3]),
-    new Blob(['junk blob']),
-    big,
-    {k: 'msg', term: 1, from: 'junk', data: big},
-    {k: 'send', tab: 'junk', to: now, member: 1, seq: 1, low: 1, payload: big},
-  );
+  const until = Date.now() + 1500;
+  while (!(heard.holder && heard.follower) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+  sniffer.close();
+  const messages = Object.values(families(Date.now(), heard)).flat();
   for (const name of names) {
     const channel = new BroadcastChannel(name);
     for (const message of messages) channel.postMessage(message);
