@@ -3,7 +3,7 @@
 import type {StateChange} from '../../src/events.js';
 import type {WsConnection} from '../../src/ws-connection.js';
 import {FAST} from '../support/watched.js';
-import {until} from '../support/rig.js';
+import {Rig, until} from '../support/rig.js';
 
 export interface Tab {
   frame: HTMLIFrameElement;
@@ -30,10 +30,28 @@ export interface Member {
   errors: string[];
 }
 
+/** Every frame `openTab` made that `closeTabs` has not removed yet. */
+const opened = new Set<HTMLIFrameElement>();
+
+/** A rig for the next test; with its echo off unless `echo`. Each tab test's `beforeEach`. */
+export async function startRig({echo = false} = {}): Promise<Rig> {
+  const rig = await Rig.start();
+  if (!echo) await rig.setEcho(false);
+  return rig;
+}
+
+/** Removes every frame `openTab` made, then stops every rig: each tab test's `afterEach`. */
+export async function closeTabs(): Promise<void> {
+  for (const frame of opened) frame.remove();
+  opened.clear();
+  await Rig.stopAll();
+}
+
 /** A frame with the element defined in it; `query` `?nolocks` takes Web Locks away first. */
 export async function openTab(query = ''): Promise<Tab> {
   const frame = document.createElement('iframe');
   frame.src = `/test/share/frame.html${query}`;
+  opened.add(frame);
   document.body.append(frame);
   await until(() => !!(frame.contentWindow as unknown as {ready?: boolean})?.ready, {
     timeout: 10_000,

@@ -6,7 +6,16 @@
 import {expect} from '@open-wc/testing';
 import {Rig, sleep, until} from '../support/rig.js';
 import {reached, watched} from '../support/watched.js';
-import {allOpen, gateInbox, leaderIndexes, type Member, openTab, type Tab} from './frames.js';
+import {
+  allOpen,
+  closeTabs,
+  gateInbox,
+  leaderIndexes,
+  type Member,
+  openTab,
+  startRig,
+  type Tab,
+} from './frames.js';
 
 /** The page signals on which the socket is probed at once, as a following frame receives them. */
 const SIGNALS = {
@@ -24,14 +33,10 @@ describe('shared across tabs: details', () => {
   let tabs: Tab[] = [];
 
   beforeEach(async () => {
-    rig = await Rig.start();
-    await rig.setEcho(false);
-  });
-  afterEach(async () => {
-    for (const tab of tabs) tab.frame.remove();
+    rig = await startRig();
     tabs = [];
-    await Rig.stopAll();
   });
+  afterEach(closeTabs);
 
   async function holderAndFollower(attributes: Record<string, string> = {}) {
     const holder = await openTab();

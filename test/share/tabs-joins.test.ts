@@ -3,7 +3,7 @@
 // take its retry schedule as it is. Same-origin frames stand in for tabs.
 import {expect} from '@open-wc/testing';
 import {Rig, sleep, until} from '../support/rig.js';
-import {allOpen, type Member, openTab, type Tab} from './frames.js';
+import {allOpen, closeTabs, type Member, openTab, startRig, type Tab} from './frames.js';
 
 describe('shared across tabs: elements that join later', () => {
   let rig: Rig;
@@ -16,14 +16,10 @@ describe('shared across tabs: elements that join later', () => {
   };
 
   beforeEach(async () => {
-    rig = await Rig.start();
-    await rig.setEcho(false);
-  });
-  afterEach(async () => {
-    for (const tab of tabs) tab.frame.remove();
+    rig = await startRig();
     tabs = [];
-    await Rig.stopAll();
   });
+  afterEach(closeTabs);
 
   /** Adds an element with `openMessages` that sends `first` as soon as it is in the page. */
   const join = (tab: Tab, url: string, openMessages: string[], first: string) => {

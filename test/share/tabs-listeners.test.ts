@@ -4,21 +4,17 @@
 import {expect} from '@open-wc/testing';
 import type {WsConnection} from '../../src/ws-connection.js';
 import {Rig, sleep, until} from '../support/rig.js';
-import {allOpen, type Member, openTab, type Tab} from './frames.js';
+import {allOpen, closeTabs, type Member, openTab, startRig, type Tab} from './frames.js';
 
 describe('shared across tabs: connect() from a listener', () => {
   let rig: Rig;
   let tabs: Tab[] = [];
 
   beforeEach(async () => {
-    rig = await Rig.start();
-    await rig.setEcho(false);
-  });
-  afterEach(async () => {
-    for (const tab of tabs) tab.frame.remove();
+    rig = await startRig();
     tabs = [];
-    await Rig.stopAll();
   });
+  afterEach(closeTabs);
 
   /** Calls `connect()` from the element's first `closed` with code 1008, and records how that went. */
   function reconnectOnStop(calls: string[]) {

@@ -5,21 +5,17 @@
 // what arrives while it stands for a paused page.
 import {expect} from '@open-wc/testing';
 import {Rig, sleep, until} from '../support/rig.js';
-import {allOpen, gateInbox, leaderIndexes, openTab, type Tab} from './frames.js';
+import {allOpen, closeTabs, gateInbox, leaderIndexes, openTab, startRig, type Tab} from './frames.js';
 
 describe('shared across tabs: paused pages', () => {
   let rig: Rig;
   let tabs: Tab[] = [];
 
   beforeEach(async () => {
-    rig = await Rig.start();
-    await rig.setEcho(false);
-  });
-  afterEach(async () => {
-    for (const tab of tabs) tab.frame.remove();
+    rig = await startRig();
     tabs = [];
-    await Rig.stopAll();
   });
+  afterEach(closeTabs);
 
   it('delivers a message a holder missed while paused within a beat of its running again, with no later send', async () => {
     const holder = await openTab();

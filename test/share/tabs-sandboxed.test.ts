@@ -4,7 +4,7 @@
 import {expect} from '@open-wc/testing';
 import {Rig, sleep, until} from '../support/rig.js';
 import {FAST} from '../support/watched.js';
-import {allOpen, openTab, type Tab} from './frames.js';
+import {allOpen, closeTabs, openTab, startRig, type Tab} from './frames.js';
 
 /** What the sandboxed page tells the test: each event of each element, and what went wrong unhandled. */
 type Report =
@@ -60,15 +60,13 @@ describe('shared in a sandboxed frame', () => {
   let onReport: ((event: MessageEvent) => void) | undefined;
 
   beforeEach(async () => {
-    rig = await Rig.start();
-    await rig.setEcho(false);
+    rig = await startRig();
+    tabs = [];
   });
   afterEach(async () => {
     if (onReport) removeEventListener('message', onReport);
     sandboxed?.remove();
-    for (const tab of tabs) tab.frame.remove();
-    tabs = [];
-    await Rig.stopAll();
+    await closeTabs();
   });
 
   it('connects on its own beside a tab that holds the socket, with no unhandled rejection', async () => {

@@ -5,7 +5,7 @@
 import {expect} from '@open-wc/testing';
 import {Rig, sleep, until} from '../support/rig.js';
 import {junkFamilies} from '../support/junk.mjs';
-import {allOpen, leaderIndexes, type Member, openTab, type Tab} from './frames.js';
+import {allOpen, closeTabs, leaderIndexes, type Member, openTab, startRig, type Tab} from './frames.js';
 
 /** The share key of a bare `shared` element on `url` with no protocols. */
 const urlKey = (url: string) => `url ${new URL(url).href} `;
@@ -30,15 +30,13 @@ describe('shared across tabs: junk on the channel', () => {
   let channels: BroadcastChannel[] = [];
 
   beforeEach(async () => {
-    rig = await Rig.start();
-    await rig.setEcho(false);
+    rig = await startRig();
+    tabs = [];
   });
   afterEach(async () => {
     for (const channel of channels) channel.close();
     channels = [];
-    for (const tab of tabs) tab.frame.remove();
-    tabs = [];
-    await Rig.stopAll();
+    await closeTabs();
   });
 
   /** A holding frame with two elements and a following frame with one, all open. */

@@ -2,7 +2,7 @@
 // the real server, which counts the connections.
 import {expect} from '@open-wc/testing';
 import {Rig, sleep, until} from '../support/rig.js';
-import {allOpen, leaders, openTab, type Tab} from './frames.js';
+import {allOpen, closeTabs, leaders, openTab, startRig, type Tab} from './frames.js';
 
 describe('shared across tabs', () => {
   let rig: Rig;
@@ -13,13 +13,10 @@ describe('shared across tabs', () => {
   };
 
   beforeEach(async () => {
-    rig = await Rig.start();
-  });
-  afterEach(async () => {
-    for (const tab of tabs) tab.frame.remove();
+    rig = await startRig({echo: true});
     tabs = [];
-    await Rig.stopAll();
   });
+  afterEach(closeTabs);
 
   it('three frames with two elements each: one server connection, one holder', async () => {
     await open(3);
