@@ -14,23 +14,16 @@ const WAKE_UPS = 5000;
 describe('shared in real Chromium tabs in the background and paused', () => {
   let rig;
   let key = 0;
-  let tabs = [];
 
   before(async () => {
     rig = await startTabs();
   });
   after(() => rig?.stop());
-  afterEach(async () => {
-    for (const tab of tabs) if (!tab.closed) await tab.close();
-    tabs = [];
-    await until(() => rig.server.open === 0, {message: 'the last socket to close'});
-    rig.server.takeReceived();
-  });
+  afterEach(() => rig.closeTabs());
 
   async function open(count, options = {}) {
     const opened = [];
     for (let i = 0; i < count; i++) opened.push(await rig.open(options));
-    tabs.push(...opened);
     return opened;
   }
 

@@ -11,23 +11,17 @@ import {allOpen, deliveries, holder, sleep, startTabs, until} from '../support/t
 describe('shared in real Chromium tabs', () => {
   let rig;
   let key = 0;
-  /** The tabs of the test under way, closed after it whatever happened. */
-  let tabs = [];
 
   before(async () => {
     rig = await startTabs();
   });
   after(() => rig?.stop());
-  afterEach(async () => {
-    for (const tab of tabs) if (!tab.closed) await tab.close();
-    tabs = [];
-    await until(() => rig.server.open === 0, {message: 'the last socket to close'});
-    rig.server.takeReceived();
-  });
+  afterEach(() => rig.closeTabs());
 
   /** `count` tabs of three elements on a share of their own, all open and sending every 50 ms. */
   async function openTabs(count) {
     const name = `share-${++key}`;
+    const tabs = [];
     for (let i = 0; i < count; i++) tabs.push(await rig.open({key: name}));
     await allOpen(tabs);
     for (const tab of tabs) await tab.call('sendEvery', 50);
@@ -95,9 +89,7 @@ describe('shared in real Chromium tabs', () => {
       await first.page.waitForFunction('window.tabReady === true');
       const {shows} = await first.call('lifecycle');
       if (shows.length === 2 || attempt === 3) break;
-      for (const tab of tabs.splice(0)) await tab.close();
-      await until(() => rig.server.open === 0, {message: 'the last socket to close'});
-      rig.server.takeReceived();
+      await rig.closeTabs();
     }
     // Restored, not reloaded: the lock was let go at once on pagehide, so
     // no other tab had to take it from a cached page (which evicts it).
@@ -149,7 +141,8 @@ describe('shared in real Chromium tabs', () => {
   });
 
   it('a tab opened while the holder is hung takes over by its own timeout (1 s), not by one it assumed', async () => {
-    const [first] = await openTabs(1);
+    const tabs = await openTabs(1);
+    const [first] = tabs;
     await first.stall();
     const late = await rig.open({key: `share-${key}`});
     tabs.push(late);

@@ -105,6 +105,8 @@ export async function startTabs({executablePath, flags = []} = {}) {
   const context = await browser.createBrowserContext();
   const pageErrors = [];
   let opened = 0;
+  /** Every tab `open` made, for `closeTabs`. */
+  const made = [];
 
   return {
     server,
@@ -142,8 +144,19 @@ export async function startTabs({executablePath, flags = []} = {}) {
         attributes,
         openMessages,
       });
+      made.push(tab);
       await tab.load(`${origin}/test/share/tab.html?tab=${name}`);
       return tab;
+    },
+    /**
+     * Closes every tab `open` made that is still open, waits for the last
+     * socket to close, and forgets what the server received: a suite's
+     * `afterEach`, whatever the test left.
+     */
+    async closeTabs() {
+      for (const tab of made.splice(0)) if (!tab.closed) await tab.close();
+      await until(() => server.open === 0, {message: 'the last socket to close'});
+      server.takeReceived();
     },
     async stop() {
       await browser.close();
