@@ -3,6 +3,7 @@
 import {readFileSync} from 'node:fs';
 import {gzipSync} from 'node:zlib';
 import {build} from 'esbuild';
+import {CDN_FILES, cdnSizes} from '../scripts/size.mjs';
 
 /** Peer name → how to import it and which export is the constructor. */
 export const peers = {
@@ -12,11 +13,22 @@ export const peers = {
   sockette: {module: 'sockette', pick: 'default'},
 };
 
+/** The chunk the engine loads on first use of `reliable` stays out, as a CDN or splitting bundler keeps it. */
+const reliableChunkApart = {
+  name: 'reliable-chunk-apart',
+  setup(build) {
+    build.onResolve({filter: /\/reliable\.js$/}, (args) =>
+      args.kind === 'dynamic-import' ? {path: args.path, external: true} : undefined,
+    );
+  },
+};
+
 async function bundle(contents, minify, platform = 'browser') {
   const result = await build({
     stdin: {contents, resolveDir: process.cwd(), loader: 'js'},
     bundle: true,
     platform,
+    plugins: [reliableChunkApart],
     format: 'esm',
     minify,
     write: false,
@@ -41,11 +53,9 @@ export async function buildPeers() {
   sizes.engine = gzip(await bundle(`export * from './dist/client/index.js';`, true));
   // For Node, whose built-in modules (`node:crypto`) stay imports.
   sizes.server = gzip(await bundle(`export * from './dist/server/index.js';`, true, 'node'));
-  const cdn = ['dist/ws-connection.bundled.js', 'dist/ws-connection.sharing.js'].map((file) =>
-    readFileSync(file),
-  );
-  [sizes.bundle, sizes.sharing] = cdn.map(gzip);
+  // The CDN files and pairs, measured as `npm run size` measures them.
+  Object.assign(sizes, cdnSizes());
   // The server's half is for Node: none of it may reach the browser's files.
-  sizes.serverInBundle = cdn.some((file) => file.includes('keepAlive'));
+  sizes.serverInBundle = Object.values(CDN_FILES).some((file) => readFileSync(file).includes('keepAlive'));
   return {modules, sizes};
 }

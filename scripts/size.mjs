@@ -49,6 +49,8 @@ const FILES = {
   sharing: 'dist/ws-connection.sharing.js',
   reliable: 'dist/ws-connection.reliable.js',
 };
+/** The CDN build's files, by name: the bench measures the same. */
+export {FILES as CDN_FILES};
 
 const gzip = (file) => gzipSync(readFileSync(file), {level: 9}).length;
 const kb = (bytes) => `${(bytes / 1024).toFixed(2)} KB`;
