@@ -1,12 +1,7 @@
-import {
-  type PropertyDeclarations,
-  type PropertyValues,
-  ReactiveElement,
-  unsafeCSS,
-} from '@lit/reactive-element';
 import {numberAttribute, sharedAttribute, textAttribute} from './attributes.js';
 import {DEFAULT_OPTIONS, type WsClientOptions} from './client/options.js';
 import {ConnectionState, WsClient} from './client/ws-client.js';
+import {type ChangedProperties, ElementBase, type PropertyDeclarations} from './element-base.js';
 import type {WsConnectionEventMap} from './events.js';
 import {Placement} from './placement.js';
 import {SharedClient} from './share/shared-client.js';
@@ -61,11 +56,8 @@ const OPTION_PROPERTIES = [
  * @cssprop --ws-connection-pending-color - Dot colour while connecting or reconnecting.
  * @cssprop --ws-connection-down-color - Dot colour while offline or closed.
  */
-export class WsConnection extends ReactiveElement {
-  // A constant of ours, so not unsafe: `unsafeCSS` takes it as it is, where
-  // the `css` tag would add its checks of interpolated values, 0.17 KB gzip
-  // in the CDN entry, for a stylesheet that has none.
-  static override styles = unsafeCSS(`
+export class WsConnection extends ElementBase {
+  static override styles = `
     :host {
       display: block;
     }
@@ -104,7 +96,7 @@ export class WsConnection extends ReactiveElement {
       background: var(--ws-connection-down-color, #cf222e);
       opacity: 1;
     }
-  `);
+  `;
 
   // Removing an attribute restores the engine's default.
   static override properties: PropertyDeclarations = {
@@ -351,8 +343,7 @@ export class WsConnection extends ReactiveElement {
     this.#placement.connected();
   }
 
-  override disconnectedCallback(): void {
-    super.disconnectedCallback();
+  disconnectedCallback(): void {
     this.#placement.disconnected();
   }
 
@@ -394,13 +385,13 @@ export class WsConnection extends ReactiveElement {
     this.requestUpdate();
   }
 
-  protected override willUpdate(changed: PropertyValues<this>): void {
+  protected override willUpdate(changed: ChangedProperties): void {
     if (changed.has('shared') && this.isConnected) this.#matchShared();
     const options = OPTION_PROPERTIES.filter((name) => changed.has(name));
     if (options.length && this.isConnected) this.#configure(options);
   }
 
-  protected override update(changed: PropertyValues<this>): void {
+  protected override update(changed: ChangedProperties): void {
     super.update(changed);
     this.#status ??= this.#renderStatusArea();
     // The page's language (`<html lang>`, or a nearer `lang`); English words go with English numbers.
@@ -433,7 +424,7 @@ export class WsConnection extends ReactiveElement {
     // The latency and the countdown change with every heartbeat or second:
     // hidden from assistive technology, so that the live region announces
     // the state, not each tick.
-    this.renderRoot.append(
+    this.shadowRoot!.append(
       element('slot'),
       element(
         'span',
