@@ -56,7 +56,8 @@ const OPTION_PROPERTIES = [
  * @cssprop --ws-connection-pending-color - Dot colour while connecting or reconnecting.
  * @cssprop --ws-connection-down-color - Dot colour while offline or closed.
  */
-export class WsConnection extends ElementBase {
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- the interface below adds listener signatures, no member
+export class WsConnection<In = unknown, Out = unknown> extends ElementBase {
   static override styles = `
     :host {
       display: block;
@@ -296,7 +297,7 @@ export class WsConnection extends ElementBase {
    * @example
    * el.send(JSON.stringify({subscribe: 'prices'}));
    */
-  send(data: unknown): boolean {
+  send(data: Out): boolean {
     return this.#client.send(data);
   }
 
@@ -311,10 +312,10 @@ export class WsConnection extends ElementBase {
    * @example
    * const profile = await el.request({get: 'profile'}, {timeout: 5000});
    */
-  request(data: unknown, options?: {timeout?: number}): Promise<unknown> {
+  request<Reply = In>(data: Out, options?: {timeout?: number}): Promise<Reply> {
     // Properties set in this task reach the engine with the next update: a request made meanwhile needs them now.
     if (this.state === ConnectionState.idle) this.#configure(['reliable', 'json', 'timeout']);
-    return this.#client.request(data, options);
+    return this.#client.request<Reply>(data, options);
   }
 
   /**
@@ -464,6 +465,47 @@ export class WsConnection extends ElementBase {
       this.#countdown = undefined;
     }
   }
+}
+
+type Listener<This, E> = (this: This, event: E) => unknown;
+
+/**
+ * Types the element's listeners by `In`: with `WsConnection<Price>`,
+ * `addEventListener('ws-message', (event) => event.detail.data)` gets a
+ * `Price`. Types only; the class above is the element.
+ */
+// eslint-disable-next-line @typescript-eslint/no-unused-vars -- `Out` as the class has it
+export interface WsConnection<In = unknown, Out = unknown> {
+  addEventListener<K extends keyof WsConnectionEventMap>(
+    type: K,
+    listener: Listener<this, WsConnectionEventMap<In>[K]>,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  addEventListener<K extends keyof HTMLElementEventMap>(
+    type: K,
+    listener: Listener<this, HTMLElementEventMap[K]>,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  addEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  removeEventListener<K extends keyof WsConnectionEventMap>(
+    type: K,
+    listener: Listener<this, WsConnectionEventMap<In>[K]>,
+    options?: boolean | EventListenerOptions,
+  ): void;
+  removeEventListener<K extends keyof HTMLElementEventMap>(
+    type: K,
+    listener: Listener<this, HTMLElementEventMap[K]>,
+    options?: boolean | EventListenerOptions,
+  ): void;
+  removeEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject,
+    options?: boolean | EventListenerOptions,
+  ): void;
 }
 
 /** Events bubble and are composed, so a page can listen on `document`. */
