@@ -298,7 +298,7 @@ async function main() {
 
   results.rows.push(
     {
-      figure: 'Size, gzip: CDN entry with Lit, what every page loads (peers: minified library)',
+      figure: 'Size, gzip: CDN entry, what every page loads (peers: minified library)',
       ours: sizes.bundle,
       ...Object.fromEntries(PEERS.map((p) => [p, sizes[p]])),
       unit: ' B',
