@@ -38,11 +38,36 @@ function publishedPaths() {
   };
 }
 
+/**
+ * A class's private members are no part of its subclasses: the analyzer lists
+ * the element base's `#private` fields and methods on the element as
+ * inherited, and this leaves them out of the element (the base keeps them).
+ */
+function noInheritedPrivates() {
+  return {
+    name: 'no-inherited-privates',
+    packageLinkPhase({customElementsManifest}) {
+      const elements = customElementsManifest.modules
+        .flatMap((module) => module.declarations ?? [])
+        .filter((declaration) => declaration.customElement);
+      for (const element of elements) {
+        element.members &&= element.members.filter(
+          (member) => !(member.inheritedFrom && member.privacy === 'private'),
+        );
+      }
+    },
+  };
+}
+
 export default {
   globs: ['src/**/*.ts'],
   // The Angular directive is compiled by Angular's compiler and is no custom element.
   exclude: ['src/**/*.test.ts', 'src/frameworks/**'],
   outdir: '.',
   litelement: true,
-  plugins: [publishedPaths(), frameworkTypes({outdir: 'dist/frameworks', typesFrom: '../index.js'})],
+  plugins: [
+    publishedPaths(),
+    noInheritedPrivates(),
+    frameworkTypes({outdir: 'dist/frameworks', typesFrom: '../index.js'}),
+  ],
 };

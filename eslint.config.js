@@ -12,7 +12,7 @@ export default tseslint.config(
   wc.configs['flat/recommended'],
   lit.configs['flat/recommended'],
   {
-    settings: {wc: {elementBaseClasses: ['LitElement', 'ReactiveElement']}},
+    settings: {wc: {elementBaseClasses: ['LitElement', 'ReactiveElement', 'ElementBase']}},
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', {argsIgnorePattern: '^_', varsIgnorePattern: '^_'}],
       '@typescript-eslint/no-non-null-assertion': 'off',

@@ -1,8 +1,8 @@
 // The CDN build: the compiled CDN entry (which defines the tag and exports
-// the element and the engine) with Lit inside, minified, in one file a page
-// loads; and beside it two chunks the entry imports (relative to its own
-// url) on first use: sharing's code when an element first shares, and the
-// delivery protocol's when one is first reliable.
+// the element and the engine), minified, in one file a page loads; and
+// beside it two chunks the entry imports (relative to its own url) on first
+// use: sharing's code when an element first shares, and the delivery
+// protocol's when one is first reliable.
 import {nodeResolve} from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
 
@@ -45,8 +45,6 @@ export default {
       ecma: 2022,
       module: true,
       compress: {passes: 2},
-      // Lit's private members start with `_$`; mangling them makes the bundle smaller.
-      mangle: {properties: {regex: /^__/}},
       format: {comments: false},
     }),
   ],

@@ -1,9 +1,26 @@
-import type {ReactiveController, ReactiveControllerHost} from '@lit/reactive-element';
 import type {Environment} from './client/environment.js';
 import type {WsClientOptions} from './client/options.js';
 import {type ConnectionState, type ErrorDetail, WsClient} from './client/ws-client.js';
 import {Placement} from './placement.js';
 import {SharedClient} from './share/shared-client.js';
+
+/**
+ * Lit's `ReactiveController` and `ReactiveControllerHost`, as Lit declares
+ * them: any LitElement or ReactiveElement is such a host. Written out here so
+ * that the package's types need no Lit of their own.
+ */
+interface ReactiveController {
+  hostConnected?(): void;
+  hostDisconnected?(): void;
+  hostUpdate?(): void;
+  hostUpdated?(): void;
+}
+interface ReactiveControllerHost {
+  addController(controller: ReactiveController): void;
+  removeController(controller: ReactiveController): void;
+  requestUpdate(): void;
+  readonly updateComplete: Promise<boolean>;
+}
 
 /** `In`: what the server's messages are, as `onMessage` gets them. */
 export interface WebSocketControllerOptions<In = unknown> extends Partial<WsClientOptions> {

@@ -12,9 +12,10 @@ export type WsMessageEvent<In = unknown> = CustomEvent<MessageDetail<In>>;
 /** `ws-error`: something went wrong; `detail.kind` says what. */
 export type WsErrorEvent = CustomEvent<ErrorDetail>;
 
-export interface WsConnectionEventMap {
+/** The element's events by name; `In` types `ws-message`'s `detail.data` (`WsConnection<In>`). */
+export interface WsConnectionEventMap<In = unknown> {
   'ws-state': WsStateEvent;
-  'ws-message': WsMessageEvent;
+  'ws-message': WsMessageEvent<In>;
   'ws-error': WsErrorEvent;
 }
 

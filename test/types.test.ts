@@ -48,6 +48,47 @@ describe('public types', () => {
     }
   });
 
+  it('types the element by what it receives and sends: WsConnection<In, Out>', () => {
+    type Price = {symbol: string; price: number};
+    type Order = {buy: string; quantity: number};
+    const el = document.createElement('ws-connection') as WsConnection<Price, Order>;
+    el.manual = true;
+    const prices: number[] = [];
+    const onPrice = (event: WsMessageEvent<Price>) => prices.push(event.detail.data.price);
+    el.addEventListener('ws-message', (event) => prices.push(event.detail.data.price));
+    el.addEventListener('ws-message', (event) => {
+      // @ts-expect-error -- not a field of Price
+      void event.detail.data.cost;
+    });
+    el.addEventListener('ws-message', onPrice);
+    el.removeEventListener('ws-message', onPrice);
+    // The other events keep their types, the element's and any element's.
+    el.addEventListener('ws-state', (event) => event.detail.previousState);
+    el.addEventListener('click', (event) => event.clientX);
+    // @ts-expect-error -- not a Price
+    el.addEventListener('ws-message', (event: WsMessageEvent<Order>) => event.detail.data.quantity);
+    expect(el.send({buy: 'ACME', quantity: 1})).to.be.a('boolean');
+    // @ts-expect-error -- not an Order
+    el.send({sell: 'ACME'});
+    const ask = () => {
+      const reply: Promise<Price> = el.request({buy: 'ACME', quantity: 2});
+      const quote: Promise<{ok: true}> = el.request<{ok: true}>({buy: 'ACME', quantity: 3});
+      // @ts-expect-error -- not an Order
+      void el.request({sell: 'ACME'});
+      return [reply, quote];
+    };
+    void ask;
+    // Untyped, as before: anything in, anything out.
+    const plain = document.createElement('ws-connection');
+    plain.addEventListener('ws-message', (event) => {
+      const data: unknown = event.detail.data;
+      void data;
+    });
+    el.dispatchEvent(new CustomEvent('ws-message', {detail: {data: {symbol: 'ACME', price: 3}}}));
+    expect(prices).to.deep.equal([3]);
+    el.close();
+  });
+
   it('types the messages in and out of the engine, the shared engine and the controller', async () => {
     const {WsClient} = await import('../src/client/index.js');
     const {SharedClient} = await import('../src/share/shared-client.js');

@@ -68,18 +68,13 @@ describe('the published package', () => {
 
   before(() => {
     files = packedFiles();
-    // A project with the package installed as npm would: its files, and its dependency.
+    // A project with the package installed as npm would: its files, and no dependency, for it has none.
     project = mkdtempSync(join(tmpdir(), 'ws-connection-consumer-'));
     const installed = join(project, 'node_modules', 'ws-connection');
     for (const file of files) {
       mkdirSync(dirname(join(installed, file)), {recursive: true});
       cpSync(join(root, file), join(installed, file));
     }
-    mkdirSync(join(project, 'node_modules', '@lit'), {recursive: true});
-    symlinkSync(
-      join(root, 'node_modules', '@lit', 'reactive-element'),
-      join(project, 'node_modules', '@lit', 'reactive-element'),
-    );
   });
 
   after(() => rmSync(project, {recursive: true, force: true}));
@@ -166,7 +161,7 @@ describe('the published package', () => {
   it('gives Node, with ws installed, the server half: it runs, and it type-checks', async () => {
     assert.ok(files.has('dist/server/index.js') && files.has('dist/server/keep-alive.js'));
     assert.deepEqual(pkg.peerDependenciesMeta.ws, {optional: true});
-    assert.ok(!Object.keys(pkg.dependencies).includes('ws'), 'ws is not a dependency');
+    assert.equal(pkg.dependencies, undefined, 'no dependency at all, ws included');
     for (const name of ['ws', '@types/ws', '@types/node']) {
       mkdirSync(dirname(join(project, 'node_modules', name)), {recursive: true});
       symlinkSync(join(root, 'node_modules', name), join(project, 'node_modules', name));
