@@ -35,7 +35,7 @@ describe('CDN bundle in a plain page under a strict CSP', () => {
     const page = await openPage('/test/cdn/csp.html');
     frame = page.frame;
     const el = page.win.document.querySelector('ws-connection') as WsConnection;
-    expect(el.shadowRoot, 'rendered by the bundled Lit').to.not.equal(null);
+    expect(el.shadowRoot, 'rendered by the bundled element').to.not.equal(null);
     const messages: unknown[] = [];
     el.addEventListener('ws-message', (event) => messages.push(event.detail.data));
 
