@@ -1,9 +1,17 @@
 import type {Environment, TimerHandle} from '../client/environment.js';
 import {ConnectionState} from '../client/ws-client.js';
-import type {HubMember, Sent} from './member.js';
+import {type HubMember, placed, type Sent} from './member.js';
 import {Vouched} from './vouched.js';
 import {LATE_PROBE, PROBE_SPREAD, probeAfter} from './timing.js';
-import type {Command, Final, FollowerMessage, HolderMessage, Payload, Snapshot} from './wire.js';
+import type {
+  Command,
+  Final,
+  FollowerMessage,
+  HolderMessage,
+  Payload,
+  SessionState,
+  Snapshot,
+} from './wire.js';
 
 /** What a follower needs from its hub. */
 export interface FollowerHost {
@@ -70,6 +78,9 @@ export class Follower {
   #said = 0;
   /** Per member: the `openMessages` last told to this holder. */
   readonly #told = new Map<number, unknown[]>();
+  /** With `reliable`: the holder's session as it last told it, and the highest seq of it dispatched here. */
+  #session: SessionState | undefined;
+  #dispatched = {sid: '', seq: 0};
 
   #timer: TimerHandle | undefined;
   /** When the holder was last heard from. */
@@ -98,6 +109,13 @@ export class Follower {
 
   get snapshot(): Snapshot {
     return this.#snap;
+  }
+
+  /** With `reliable`, the session for this tab to carry on if it takes over: with all it has of the server's messages. */
+  get session(): SessionState | undefined {
+    const session = this.#session;
+    if (!session || this.#dispatched.sid !== session.id) return session;
+    return {...session, recv: Math.max(session.recv, this.#dispatched.seq)};
   }
 
   /** With `leave`, tells the holder that this tab takes no more part. */
@@ -171,6 +189,7 @@ export class Follower {
     switch (message.k) {
       case 'beat':
       case 'state':
+        if (message.session) this.#session = message.session;
         if (message.finals > this.#finals) this.#ended(message.finals, message.final);
         this.#snap = message.snap;
         this.#publish(message.k === 'state' ? message.change : undefined);
@@ -180,8 +199,18 @@ export class Follower {
           this.#offerAgain(message.waiting === 0);
         }
         break;
-      case 'msg':
+      case 'msg': {
+        const {sid, seq} = message;
+        if (sid !== undefined && seq !== undefined) {
+          // A new holder's replay repeats what the last one relayed: each is dispatched once.
+          if (sid === this.#dispatched.sid && seq <= this.#dispatched.seq) break;
+          this.#dispatched = {sid, seq};
+        }
         for (const member of this.#host.members()) member.received(message.data);
+        break;
+      }
+      case 'lost':
+        for (const member of this.#host.members()) member.lost();
         break;
       case 'err':
         for (const member of this.#host.members())
@@ -192,6 +221,7 @@ export class Follower {
         const member = this.#host.members().find(({id}) => id === message.member);
         if (!member) break;
         this.#taken.set(member.id, Math.max(message.taken, this.#taken.get(member.id) ?? 0));
+        placed(member, message.at);
         member.confirmed(message.written);
         break;
       }
@@ -270,7 +300,7 @@ export class Follower {
   }
 
   /** With the first it still waits for (`low`), so that the holder can tell a message that went missing. */
-  #sendToHolder(member: HubMember, {seq, payload}: Sent): void {
+  #sendToHolder(member: HubMember, {seq, payload, at}: Sent): void {
     if (!this.#term) return;
     const low = member.unconfirmed()[0]?.seq ?? seq;
     this.#host.post({
@@ -281,6 +311,7 @@ export class Follower {
       seq,
       low,
       payload: payload as Payload,
+      ...(at === undefined ? {} : {at}),
     });
   }
 
