@@ -152,6 +152,8 @@ describe('shared and reliable: the session outlives the holding tab', () => {
     const {world, app} = newWorld(t);
     const {tabs, els} = await threeTabs(world);
     const [a, b, c] = els;
+    // It hears that its lock was taken after its socket's close (the session resumed elsewhere).
+    tabs[0].stealNotice = 5000;
     await settled(world, els);
     app.holdAcks = true;
     for (const el of els) send(el, 4);
@@ -197,6 +199,56 @@ describe('shared and reliable: the session outlives the holding tab', () => {
     push(3);
     await world.advance(500);
     for (const el of [b, c]) assert.deepEqual(el.messages, pushed, `${el}: each once, in order`);
+    assert.equal(app.sessions.length, 1);
+  });
+
+  it('hands over from a page that enters the back/forward cache without ending the session', async (t) => {
+    const {world, app} = newWorld(t);
+    const {tabs, els} = await threeTabs(world);
+    const [, b, c] = els;
+    await settled(world, els);
+    app.holdAcks = true;
+    for (const el of els) send(el, 3);
+    await world.advance(50);
+    // The page stays, and its socket's last frames reach the server.
+    await tabs[0].signal('pagehide');
+    app.holdAcks = false;
+    for (const el of [b, c]) send(el, 2);
+    await settled(world, [b, c]);
+    eachOnce(app, els);
+    assert.equal(app.sessions.length, 1, 'one session, never ended');
+    for (const el of [b, c]) assert.deepEqual(lostErrors(el), []);
+  });
+
+  it('resumes in a new holder that missed what the last one relayed and acknowledged', async (t) => {
+    const {world, app} = newWorld(t);
+    const {tabs, els} = await threeTabs(world);
+    const [, b, c] = els;
+    await settled(world, els);
+    const pushed = [];
+    const push = (count) => {
+      for (let i = 0; i < count; i++) {
+        pushed.push(`s${pushed.length}`);
+        app.send(pushed.at(-1));
+      }
+    };
+    push(3);
+    await world.advance(100);
+    // B's page drops what A relays; A acknowledges it all to the server before it goes.
+    tabs[1].dropChannel = (data) => data?.k === 'msg';
+    push(4);
+    await world.advance(100);
+    tabs[1].dropChannel = false;
+    await tabs[0].close();
+    push(3);
+    await settled(world, [b, c]);
+    await world.advance(500);
+    assert.deepEqual(c.messages, pushed, 'C: each once, in order');
+    assert.deepEqual(
+      b.messages,
+      [...pushed.slice(0, 3), ...pushed.slice(7)],
+      'B: what its page did not drop',
+    );
     assert.equal(app.sessions.length, 1);
   });
 
