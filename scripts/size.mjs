@@ -34,13 +34,14 @@ import {gzipSync} from 'node:zlib';
 //   status words 0.37 KB, placement 0.08 KB
 // The 9 KB are out of reach without moving more of `reliable`'s engine side
 // into its chunk, and more besides; 10.5 KB with sharing also needs the
-// sharing chunk (5.77 KB) itself to shrink.
+// sharing chunk (6.73 KB, with the reliable
+// session it hands from tab to tab) itself to shrink.
 const BUDGETS = {
-  entry: 10.82 * 1024,
-  sharing: 5.8 * 1024,
-  reliable: 5.95 * 1024,
-  'entry with sharing': 16.6 * 1024,
-  'entry with reliable': 16.73 * 1024,
+  entry: 10.93 * 1024,
+  sharing: 6.76 * 1024,
+  reliable: 6.12 * 1024,
+  'entry with sharing': 17.66 * 1024,
+  'entry with reliable': 17.02 * 1024,
 };
 const FILES = {
   entry: 'dist/ws-connection.bundled.js',

@@ -40,7 +40,7 @@ const ELEMENTS = 2;
 const MOST_ELEMENTS = 4;
 /** `shared="soak"`: the key is `name soak`. */
 const KEY = 'soak';
-const CHANNELS = [`ws-connection.share.v1 name ${KEY}`, `ws-connection name ${KEY}`];
+const CHANNELS = [`ws-connection.share.v2 name ${KEY}`, `ws-connection name ${KEY}`];
 const SETTINGS = {
   'heartbeat-interval': '500',
   timeout: '1000',

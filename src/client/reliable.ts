@@ -59,6 +59,13 @@ export interface Unsent {
   readonly payload: Payload;
 }
 
+/** A session as another client needs it to carry it on: its id, its token, and the mark of what was received. */
+export interface CarriedSession {
+  readonly id: string;
+  readonly token: string;
+  readonly received: number;
+}
+
 /** Makes the link; the engine gets it from the lazily loaded module. */
 export function createLink(hooks: LinkHooks): ReliableLink {
   return new ReliableLink(hooks);
@@ -82,6 +89,8 @@ export class ReliableLink {
   /** The accepted messages not yet acknowledged, in order, as the endpoint keeps them. */
   #entries: Entry[] = [];
   readonly #pending = new Map<number, Pending>();
+  /** Called with each acknowledgement from the server: it has every message up to `upTo` (sharing confirms them to their tabs). */
+  onAcknowledged: ((upTo: number) => void) | undefined;
 
   constructor(hooks: LinkHooks) {
     this.#hooks = hooks;
@@ -91,6 +100,22 @@ export class ReliableLink {
   /** Messages not yet acknowledged, open messages included. */
   get queued(): number {
     return this.#endpoint.queued;
+  }
+
+  /** The session as another client needs it to carry it on (sharing's next holder); undefined before the first. */
+  get session(): CarriedSession | undefined {
+    const {session: id, token, received} = this.#endpoint;
+    return id === undefined ? undefined : {id, token: token!, received};
+  }
+
+  /** The seq of the last message accepted into the session. */
+  get sent(): number {
+    return this.#endpoint.lastSent;
+  }
+
+  /** Carries on a session another client began: the next connection resumes it. */
+  carry({id, token, received}: CarriedSession): void {
+    this.#endpoint.adopt(id, token, received);
   }
 
   /** The connection selected the subprotocol: writes `hello` or `resume`. */
@@ -268,6 +293,7 @@ export class ReliableLink {
         break;
       case 'acknowledged':
         this.#entries.splice(0, event.count);
+        this.onAcknowledged?.(event.upTo);
         break;
       case 'pong':
         return true;

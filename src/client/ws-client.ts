@@ -205,6 +205,12 @@ export class WsClient<In = unknown, Out = unknown> {
     return this.#options;
   }
 
+  /** The reliable session's link, once its code is loaded (sharing carries the session between tabs). */
+  get link(): ReliableLink | undefined {
+    if (this.#options.reliable) this.#prepareLink();
+    return this.#link;
+  }
+
   /** Subscribes to `state`, `message`, `error` or `latency`; returns the unsubscribe function. */
   on<K extends keyof WsClientEventMap<In>>(
     type: K,

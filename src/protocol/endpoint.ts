@@ -124,6 +124,11 @@ abstract class Endpoint {
   protected inbox: Inbox;
   protected connection: ConnectionState = 'none';
   protected ended = false;
+  /**
+   * The next sequenced frame may skip ahead (a session carried on from
+   * another client): what it skips, that client delivered and acknowledged.
+   */
+  protected leap = false;
   protected readonly limits: OutboxLimits;
   protected readonly policy: AckPolicy;
   /** The largest frame this end accepts. */
@@ -150,6 +155,16 @@ abstract class Endpoint {
   /** Whether the session ended for good (`end` sent or received). */
   get isEnded(): boolean {
     return this.ended;
+  }
+
+  /** The highest seq given to an outgoing message. */
+  get lastSent(): number {
+    return this.outbox.lastSeq;
+  }
+
+  /** The high-water mark of the peer's messages delivered here. */
+  get received(): number {
+    return this.inbox.received;
   }
 
   /** Messages not yet acknowledged (and, before the first session, not yet sent). */
@@ -294,7 +309,12 @@ abstract class Endpoint {
     const id = 'id' in frame ? frame.id : 0;
     const wrong = this.accepts(frame.type as SequencedKind, id);
     if (wrong) return this.fail(out, fault(wrong));
-    const arrival = this.inbox.arrive(frame.seq);
+    let arrival = this.inbox.arrive(frame.seq);
+    if (arrival === 'gap' && this.leap) {
+      this.inbox = new Inbox(this.policy, {received: frame.seq - 1});
+      arrival = 'next';
+    }
+    this.leap = false;
     if (arrival === 'duplicate') {
       out.events.push({type: 'duplicate', seq: frame.seq});
       return;
@@ -356,6 +376,8 @@ export class ClientEndpoint extends Endpoint {
   #session: string | undefined;
   #token: string | undefined;
   #resumeSent = false;
+  /** The session was carried on from another client: its own sequence is not known here. */
+  #adopted = false;
   /** Messages accepted before the first session: numbered when it starts, after the start messages. */
   #pending: OutgoingMessage[] = [];
   #pendingBytes = 0;
@@ -377,6 +399,25 @@ export class ClientEndpoint extends Endpoint {
 
   override get queued(): number {
     return this.#pending.length + this.outbox.size;
+  }
+
+  /** The session's resume token, once the server gave one. */
+  get token(): string | undefined {
+    return this.#token;
+  }
+
+  /**
+   * Carries on a session that another client began (sharing: a new holding
+   * tab takes over the last one's): the next connection resumes it with the
+   * mark `received`. On `resumed`, this end's sequence carries on from the
+   * server's ack; nothing the other client kept is replayed from here.
+   */
+  adopt(session: string, token: string, received: number): void {
+    this.#session = session;
+    this.#token = token;
+    this.#adopted = true;
+    this.outbox = new Outbox(this.limits);
+    this.inbox = new Inbox(this.policy, {received});
   }
 
   /** The messages not yet acknowledged, in order: those sent, then those not yet sent. */
@@ -445,6 +486,7 @@ export class ClientEndpoint extends Endpoint {
 
   #started(frame: Frame & {type: 'session'}, out: Output): void {
     if (this.connection !== 'handshake') return this.fail(out, fault('session frame outside the handshake'));
+    this.#adopted = this.leap = false;
     if (this.#resumeSent) {
       out.events.push({type: 'session-lost', messages: this.outbox.unacknowledged()});
       this.outbox = new Outbox(this.limits);
@@ -480,6 +522,11 @@ export class ClientEndpoint extends Endpoint {
   #resumed(frame: Frame & {type: 'resumed'}, out: Output): void {
     if (this.connection !== 'handshake' || !this.#resumeSent) {
       return this.fail(out, fault('resumed frame outside a resume'));
+    }
+    if (this.#adopted) {
+      this.#adopted = false;
+      this.leap = true;
+      this.outbox = new Outbox(this.limits, {restore: {lastSeq: frame.ack, acked: frame.ack, messages: []}});
     }
     const released = this.outbox.connected(frame.ack);
     if (released < 0) {
@@ -621,16 +668,6 @@ export class ServerEndpoint extends Endpoint {
     const ack = this.inbox.takeAck(now);
     if (ack !== undefined) out.frames.push(encode({type: 'ack', ack}));
     return out;
-  }
-
-  /** The highest seq given to an outgoing message. */
-  get lastSent(): number {
-    return this.outbox.lastSeq;
-  }
-
-  /** The high-water mark of the client's messages delivered here. */
-  get received(): number {
-    return this.inbox.received;
   }
 
   /** What a store keeps of this session's delivery state. */

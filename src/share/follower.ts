@@ -1,9 +1,17 @@
 import type {Environment, TimerHandle} from '../client/environment.js';
 import {ConnectionState} from '../client/ws-client.js';
-import type {HubMember, Sent} from './member.js';
+import {type HubMember, placed, type Sent} from './member.js';
 import {Vouched} from './vouched.js';
 import {LATE_PROBE, PROBE_SPREAD, probeAfter} from './timing.js';
-import type {Command, Final, FollowerMessage, HolderMessage, Payload, Snapshot} from './wire.js';
+import type {
+  Command,
+  Final,
+  FollowerMessage,
+  HolderMessage,
+  Payload,
+  SessionState,
+  Snapshot,
+} from './wire.js';
 
 /** What a follower needs from its hub. */
 export interface FollowerHost {
@@ -70,6 +78,9 @@ export class Follower {
   #said = 0;
   /** Per member: the `openMessages` last told to this holder. */
   readonly #told = new Map<number, unknown[]>();
+  /** With `reliable`: the holder's session as it last told it, and the highest seq of it dispatched here. */
+  #session: SessionState | undefined;
+  #dispatched = {sid: '', seq: 0};
 
   #timer: TimerHandle | undefined;
   /** When the holder was last heard from. */
@@ -98,6 +109,13 @@ export class Follower {
 
   get snapshot(): Snapshot {
     return this.#snap;
+  }
+
+  /** With `reliable`, the session for this tab to carry on if it takes over: with all it has of the server's messages. */
+  get session(): SessionState | undefined {
+    const session = this.#session;
+    if (!session || this.#dispatched.sid !== session.id) return session;
+    return {...session, recv: Math.max(session.recv, this.#dispatched.seq)};
   }
 
   /** With `leave`, tells the holder that this tab takes no more part. */
@@ -171,6 +189,7 @@ export class Follower {
     switch (message.k) {
       case 'beat':
       case 'state': {
+        if (message.session) this.#session = message.session;
         if (message.finals > this.#finals) this.#ended(message.finals, message.final);
         // A watch timed by the timeout this tab assumed is timed again by the holder's.
         const retime = message.snap.timeout !== this.#snap.timeout;
@@ -184,8 +203,18 @@ export class Follower {
         }
         break;
       }
-      case 'msg':
+      case 'msg': {
+        const {sid, seq} = message;
+        if (sid !== undefined && seq !== undefined) {
+          // A new holder's replay repeats what the last one relayed: each is dispatched once.
+          if (sid === this.#dispatched.sid && seq <= this.#dispatched.seq) break;
+          this.#dispatched = {sid, seq};
+        }
         for (const member of this.#host.members()) member.received(message.data);
+        break;
+      }
+      case 'lost':
+        for (const member of this.#host.members()) member.lost();
         break;
       case 'err':
         for (const member of this.#host.members())
@@ -196,6 +225,7 @@ export class Follower {
         const member = this.#host.members().find(({id}) => id === message.member);
         if (!member) break;
         this.#taken.set(member.id, Math.max(message.taken, this.#taken.get(member.id) ?? 0));
+        placed(member, message.at);
         member.confirmed(message.written);
         break;
       }
@@ -274,7 +304,7 @@ export class Follower {
   }
 
   /** With the first it still waits for (`low`), so that the holder can tell a message that went missing. */
-  #sendToHolder(member: HubMember, {seq, payload}: Sent): void {
+  #sendToHolder(member: HubMember, {seq, payload, at}: Sent): void {
     if (!this.#term) return;
     const low = member.unconfirmed()[0]?.seq ?? seq;
     this.#host.post({
@@ -285,6 +315,7 @@ export class Follower {
       seq,
       low,
       payload: payload as Payload,
+      ...(at === undefined ? {} : {at}),
     });
   }
 

@@ -1,10 +1,10 @@
 import type {Environment, SocketConstructor, TimerHandle} from '../client/environment.js';
 import type {ResolvedOptions} from '../client/options.js';
 import {ConnectionState, type ErrorKind, type StateChange, WsClient} from '../client/ws-client.js';
-import type {HubMember, Sent} from './member.js';
+import {type HubMember, placed, type Sent} from './member.js';
 import {Vouched} from './vouched.js';
 import {beatInterval} from './timing.js';
-import type {Final, FollowerMessage, HolderMessage, Payload, Snapshot} from './wire.js';
+import type {Final, FollowerMessage, HolderMessage, Payload, SessionState, Snapshot} from './wire.js';
 
 /** What the holder needs from its hub: the page's members, the channel, and what the tabs say. */
 export interface HolderHost {
@@ -19,6 +19,8 @@ export interface HolderHost {
   everyTab(): Promise<string[]>;
   /** Every tab that took part has heard of the final close: the holder may go. */
   finalHeard(): void;
+  /** The session resumed on another tab's socket: this one is no longer the holder. */
+  superseded(): void;
 }
 
 type Sender = {tab: string; member: number};
@@ -30,6 +32,8 @@ type RemoteMember = Sender & {open: Payload[]};
 
 /** Errors about the holder's own writes, which it handles itself. */
 const OWN_ERRORS: readonly ErrorKind[] = ['queue-overflow', 'send-failed', 'queue-discarded', 'parse-error'];
+/** The reason a server closes a session's older connection with (docs/PROTOCOL.md, 4.3). */
+const RESUMED_ELSEWHERE = 'session resumed on another connection';
 
 const idOf = (tab: string, member: number) => `${tab}:${member}`;
 
@@ -66,8 +70,24 @@ export class Holder {
   );
   /** Per tab, the number of the last join or drop taken from it. */
   readonly #said = new Map<string, number>();
-  /** Members (of any tab) whose `openMessages` went out on the current open. */
-  readonly #opened = new Set<string>();
+  /** Members (of any tab) whose `openMessages` went out on the current open (session), with the seq of the last. */
+  readonly #opened = new Map<string, number>();
+
+  /** With `reliable`: the last holder's session, to carry on, until this one's socket resumes it (or cannot). */
+  #carried: SessionState | undefined;
+  #adopted = false;
+  /**
+   * The server's mark when this holder resumed the carried session: what
+   * the last holder wrote up to it the server has; what it wrote after, it
+   * has not, and goes again, numbered on from the mark.
+   */
+  #mark: number | undefined;
+  /** The socket speaks the delivery protocol: a message is done once the server acknowledges it. */
+  #reliable = false;
+  /** Written into the session and not yet acknowledged: whose, its number, and its seq in the session. */
+  #ledger: (Sender & {seq: number; at: number})[] = [];
+  /** Per sender: [number, seq in the session] of what was written since its last acknowledgement. */
+  readonly #placed = new Map<string, number[][]>();
 
   /** Final closes in this term, the last one's cause, the tabs yet to hear of it, and those that have. */
   #finals = 0;
@@ -77,25 +97,39 @@ export class Holder {
   /** Still asking which tabs take part, to wait for each. */
   #gathering = false;
 
-  /** `whenToOpen` calls back when the socket may open (see the hub's `#becomeHolder`). */
-  constructor(host: HolderHost, env: Environment, term: number, whenToOpen: (open: () => void) => void) {
+  /**
+   * `whenToOpen` calls back when the socket may open (see the hub's
+   * `#becomeHolder`); `carried`, with `reliable`, is the session the last
+   * holder told of.
+   */
+  constructor(
+    host: HolderHost,
+    env: Environment,
+    term: number,
+    whenToOpen: (open: () => void) => void,
+    carried?: SessionState,
+  ) {
     this.#host = host;
     this.#env = env;
     this.term = term;
+    this.#carried = carried;
     const first = host.members()[0]!;
     const engine = new WsClient(socketOptions(first), {
       ...env,
-      WebSocket: first.environment.WebSocket && socketOfFirst(host),
+      WebSocket: first.environment.WebSocket && socketOfFirst(host, () => this.#bindLink()),
     });
     this.#engine = engine;
     engine.on('state', (change) => this.#live() && this.#onState(change));
     engine.on('message', ({data}) => {
       if (!this.#live()) return;
-      this.#post({k: 'msg', data: data as Payload});
+      const session = this.#session();
+      this.#post({k: 'msg', data: data as Payload, ...(session && {sid: session.id, seq: session.recv})});
       for (const member of host.members()) member.received(data);
     });
     engine.on('error', (detail) => {
-      if (!this.#live() || OWN_ERRORS.includes(detail.kind)) return;
+      if (!this.#live()) return;
+      if (detail.kind === 'session-lost') return this.#lost();
+      if (OWN_ERRORS.includes(detail.kind)) return;
       this.#post({k: 'err', kind: detail.kind, message: detail.message});
       for (const member of host.members()) member.failed(detail);
     });
@@ -134,7 +168,7 @@ export class Holder {
   joined(member: HubMember): void {
     const engine = this.#engine;
     if (engine.state === ConnectionState.open)
-      this.#writeOpen(idOf(this.#host.tab, member.id), member.openPayloads());
+      this.#writeOpenNow(idOf(this.#host.tab, member.id), member.openPayloads());
     // A copy: what is written is confirmed, and leaves the member's list, at once.
     for (const sent of [...member.unconfirmed()]) this.#take(this.#host.tab, member.id, sent);
     // A member that joins takes the socket as it is; only one that finds it stopped starts it.
@@ -167,6 +201,9 @@ export class Holder {
     this.#stopped = true;
     this.#env.clearTimeout(this.#beat);
     if (bye) this.#post({k: 'bye'});
+    // Another tab carries the session on: it must not end with this socket.
+    if ((this.#reliable || this.#adopted) && (!bye || this.#remote.size))
+      this.#engine.link?.drain('closed', 'the socket moved to another tab');
     this.#engine.close(code, reason);
   }
 
@@ -189,7 +226,7 @@ export class Holder {
         }
         const id = idOf(tab, message.member);
         this.#remote.set(id, {tab, member: message.member, open: message.open});
-        if (this.#engine.state === ConnectionState.open) this.#writeOpen(id, message.open);
+        if (this.#engine.state === ConnectionState.open) this.#writeOpenNow(id, message.open);
         break;
       }
       case 'send':
@@ -223,10 +260,19 @@ export class Holder {
   }
 
   #onState(change: StateChange): void {
+    if (change.state === ConnectionState.closed && this.#reliable && change.reason === RESUMED_ELSEWHERE) {
+      // Not a stop code for the tabs: another tab's socket carries the session on.
+      this.#host.superseded();
+      return;
+    }
     if (change.state === ConnectionState.open) {
+      this.#reliable = change.resumed !== undefined;
       // Everyone's subscriptions first, then what waited, before anyone hears of the open.
       // A resumed reliable session has them still (and replays any not acknowledged).
       if (!change.resumed) this.#opened.clear();
+      else if (this.#adopted) this.#carryOn(this.#engine.link!.sent);
+      this.#adopted = false;
+      this.#carried = undefined;
       for (const member of this.#host.members())
         this.#writeOpen(idOf(this.#host.tab, member.id), member.openPayloads());
       for (const [id, {open}] of this.#remote) this.#writeOpen(id, open);
@@ -247,7 +293,14 @@ export class Holder {
       this.#outbox = this.#outbox.filter((item) => item.tab === this.#host.tab);
     }
     const snap = this.snapshot;
-    this.#post({k: 'state', snap, finals: this.#finals, ...this.#finalField(), change});
+    this.#post({
+      k: 'state',
+      snap,
+      finals: this.#finals,
+      ...this.#finalField(),
+      change,
+      ...this.#sessionField(),
+    });
     if (change.state !== ConnectionState.closed) {
       for (const member of this.#host.members()) member.shared(snap, change);
       return;
@@ -274,7 +327,87 @@ export class Holder {
       ...this.#finalField(),
       waiting: this.#outbox.length,
       heard: Object.fromEntries(this.#said),
+      ...this.#sessionField(),
     });
+  }
+
+  /** With `reliable`, the session as a next holder needs it; undefined on a plain socket. */
+  #session(): SessionState | undefined {
+    const session = this.#reliable ? this.#engine.link?.session : undefined;
+    return (
+      session && {
+        id: session.id,
+        token: session.token,
+        recv: session.received,
+        opened: Object.fromEntries(this.#opened),
+      }
+    );
+  }
+
+  #sessionField(): {session?: SessionState} {
+    const session = this.#session();
+    return session ? {session} : {};
+  }
+
+  /** Before each socket: hears the server's acknowledgements, and carries the last holder's session on. */
+  #bindLink(): void {
+    const link = this.#engine.link;
+    if (!link) return;
+    link.onAcknowledged = (upTo) => this.#live() && this.#serverHas(upTo);
+    const carried = this.#carried;
+    if (!carried || this.#adopted || link.session) return;
+    this.#adopted = true;
+    link.carry({id: carried.id, token: carried.token, received: carried.recv});
+  }
+
+  /**
+   * The carried session resumed at the server's `mark`: subscriptions that
+   * went out up to it are there; so are the messages the last holder wrote
+   * up to it, which are done. Those it wrote after go first, in its order.
+   */
+  #carryOn(mark: number): void {
+    this.#mark = mark;
+    for (const [id, at] of Object.entries(this.#carried?.opened ?? {}))
+      if (at <= mark) this.#opened.set(id, at);
+    const waiting: Outgoing[] = [];
+    for (const item of this.#outbox) {
+      if (!this.#had(item)) waiting.push(item);
+    }
+    const carried = waiting.filter((item) => item.at !== undefined).sort((a, b) => a.at! - b.at!);
+    this.#outbox = [...carried, ...waiting.filter((item) => item.at === undefined)];
+    this.#acknowledge();
+  }
+
+  /** Whether the server had the message before this holder took over (it is done, and marked so). */
+  #had({tab, member, seq, at}: Outgoing): boolean {
+    if (at === undefined || this.#mark === undefined || at > this.#mark) return false;
+    const id = idOf(tab, member);
+    this.#written.set(id, Math.max(seq, this.#written.get(id) ?? 0));
+    this.#dirty.set(id, {tab, member});
+    return true;
+  }
+
+  /** The server acknowledged every message up to `upTo`: they are done, in every tab. */
+  #serverHas(upTo: number): void {
+    while (this.#ledger.length && this.#ledger[0]!.at <= upTo) {
+      const {tab, member, seq} = this.#ledger.shift()!;
+      const id = idOf(tab, member);
+      this.#written.set(id, Math.max(seq, this.#written.get(id) ?? 0));
+      this.#dirty.set(id, {tab, member});
+    }
+    this.#acknowledge();
+  }
+
+  /** The server lost the session: every tab reports what was in it, and the rest goes into the new one. */
+  #lost(): void {
+    this.#mark = undefined;
+    this.#carried = undefined;
+    this.#adopted = false;
+    this.#ledger = [];
+    this.#placed.clear();
+    this.#outbox = this.#outbox.filter((item) => item.at === undefined);
+    this.#post({k: 'lost'});
+    for (const member of this.#host.members()) member.lost();
   }
 
   /** Tabs that take part but have not said so to this holder (their word was lost) must hear of the final too. */
@@ -341,7 +474,7 @@ export class Holder {
    * BroadcastChannel drops what comes while its page is paused) is not
    * taken: the sender is asked to send again what waits.
    */
-  #take(tab: string, member: number, {seq, payload}: Sent, low = seq): void {
+  #take(tab: string, member: number, {seq, payload, at}: Sent, low = seq): void {
     const id = idOf(tab, member);
     const taken = this.#taken.get(id) ?? 0;
     const next = Math.max(taken, low - 1) + 1;
@@ -351,8 +484,9 @@ export class Holder {
     } else if (seq === next) {
       this.#asked.delete(tab);
       this.#taken.set(id, seq);
-      this.#outbox.push({tab, member, seq, payload});
+      const item = {tab, member, seq, payload, ...(at === undefined ? {} : {at})};
       this.#dirty.set(id, {tab, member});
+      if (!this.#had(item)) this.#outbox.push(item);
       this.#flush();
     } else {
       this.#askAgain(tab);
@@ -364,17 +498,22 @@ export class Holder {
   #forget(tab: string, member?: number): void {
     const ours = (id: string) => (member === undefined ? id.startsWith(`${tab}:`) : id === idOf(tab, member));
     this.#outbox = this.#outbox.filter((item) => !ours(idOf(item.tab, item.member)));
-    for (const ids of [this.#remote, this.#taken, this.#written]) {
+    this.#ledger = this.#ledger.filter((item) => !ours(idOf(item.tab, item.member)));
+    for (const ids of [this.#remote, this.#taken, this.#written, this.#placed, this.#opened]) {
       for (const id of ids.keys()) if (ours(id)) ids.delete(id);
     }
-    for (const id of this.#opened) if (ours(id)) this.#opened.delete(id);
   }
 
   #flush(): void {
     while (this.#outbox.length && this.#write(this.#outbox[0]!.payload)) {
       const {tab, member, seq} = this.#outbox.shift()!;
       const id = idOf(tab, member);
-      this.#written.set(id, Math.max(seq, this.#written.get(id) ?? 0));
+      if (this.#reliable) {
+        // Done once the server acknowledges it; until then its tab keeps it, and learns its seq.
+        const at = this.#engine.link!.sent;
+        this.#ledger.push({tab, member, seq, at});
+        this.#placed.set(id, [...(this.#placed.get(id) ?? []), [seq, at]]);
+      } else this.#written.set(id, Math.max(seq, this.#written.get(id) ?? 0));
       this.#dirty.set(id, {tab, member});
     }
     this.#acknowledge();
@@ -384,22 +523,31 @@ export class Holder {
   #acknowledge(): void {
     for (const [id, {tab, member}] of this.#dirty) {
       const written = this.#written.get(id) ?? 0;
+      const at = this.#placed.get(id);
+      this.#placed.delete(id);
       if (tab === this.#host.tab) {
-        this.#host
-          .members()
-          .find((m) => m.id === member)
-          ?.confirmed(written);
+        const own = this.#host.members().find((m) => m.id === member);
+        if (own) placed(own, at);
+        own?.confirmed(written);
       } else {
-        this.#post({k: 'ack', to: tab, member, taken: this.#taken.get(id) ?? 0, written});
+        this.#post({k: 'ack', to: tab, member, taken: this.#taken.get(id) ?? 0, written, ...(at && {at})});
       }
     }
     this.#dirty.clear();
   }
 
-  #writeOpen(id: string, open: readonly unknown[]): void {
-    if (this.#opened.has(id)) return;
-    this.#opened.add(id);
-    for (const payload of open) this.#write(payload);
+  /** A member's subscriptions on the open socket; with `reliable`, the tabs hear they are in the session. */
+  #writeOpenNow(id: string, open: readonly unknown[]): void {
+    if (this.#writeOpen(id, open) && this.#reliable) this.#postBeat();
+  }
+
+  /** False when they went out already. */
+  #writeOpen(id: string, open: readonly unknown[]): boolean {
+    if (this.#opened.has(id)) return false;
+    let at = 0;
+    for (const payload of open) if (this.#write(payload) && this.#reliable) at = this.#engine.link!.sent;
+    this.#opened.set(id, at);
+    return true;
   }
 
   /** True when written to the open socket. */
@@ -413,9 +561,10 @@ export class Holder {
   }
 }
 
-/** The socket is made with the first member's WebSocket, as it is with its options. */
-function socketOfFirst(host: HolderHost): SocketConstructor {
+/** The socket is made with the first member's WebSocket, as it is with its options; `before` runs first. */
+function socketOfFirst(host: HolderHost, before: () => void): SocketConstructor {
   return function (url: string, protocols?: string | string[]) {
+    before();
     const Socket = host.members()[0]?.environment.WebSocket;
     if (!Socket) throw new TypeError('this environment has no WebSocket: pass one in the environment');
     return new Socket(url, protocols);

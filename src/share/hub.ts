@@ -247,6 +247,7 @@ export class Hub {
     // The last holder said it let the socket go; or, where this page heard of no holder, the
     // lock came at once, free; a lock this page waited in line for was someone's.
     const heard = this.#role instanceof Follower ? this.#role.farewell : true;
+    const carried = this.#role instanceof Follower ? this.#role.session : undefined;
     const farewell = heard ?? this.#env.now() - this.#askedAt < PROMPT_GRANT;
     this.#role?.stop();
     // Later than any term heard of, and apart from a term another page took
@@ -261,6 +262,7 @@ export class Hub {
         present: (tabs) => this.#present(tabs),
         everyTab: () => this.#everyTab(),
         finalHeard: () => this.#finalHeard(),
+        superseded: () => this.#superseded(),
       },
       this.#env,
       this.#term,
@@ -284,6 +286,7 @@ export class Hub {
           open();
         }
       },
+      carried,
     );
     this.#tellRole();
   }
@@ -319,6 +322,16 @@ export class Hub {
     this.#queueForLock();
     this.#publish();
     this.#tellRole();
+  }
+
+  /** Another tab's socket resumed the session: this page's holder lets the lock go (if it still has it) and follows. */
+  #superseded(): void {
+    if (!(this.#role instanceof Holder)) return;
+    const lock = this.#lock;
+    this.#lock = undefined;
+    lock?.abort.abort();
+    lock?.release?.();
+    this.#resign();
   }
 
   #follow(snap: Snapshot): void {

@@ -3,10 +3,15 @@ import type {ResolvedOptions} from '../client/options.js';
 import type {ErrorDetail, StateChange} from '../client/ws-client.js';
 import type {Final, Snapshot} from './wire.js';
 
-/** A message a member sent, numbered in its order, kept until the holder confirms it was written. */
+/**
+ * A message a member sent, numbered in its order, kept until the holder
+ * confirms it was written (with `reliable`: until the server acknowledged
+ * it). `at`: with `reliable`, its seq in the session, once a holder wrote it.
+ */
 export interface Sent {
   seq: number;
   payload: unknown;
+  at?: number;
 }
 
 /** What the hub needs from each of its page's members (a `SharedClient`). */
@@ -23,7 +28,16 @@ export interface HubMember {
   shared(snapshot: Snapshot, change?: Partial<StateChange>): void;
   received(data: unknown): void;
   failed(detail: ErrorDetail): void;
+  /** The server lost the session: what the member had in it is reported (`session-lost`) and dropped. */
+  lost(): void;
   /** The socket closed for good (a stop code, or retries exhausted): the member is `closed`. */
   ended(final: Final): void;
   roleChanged(): void;
+}
+
+/** Records the seq in the session of each of the member's messages in `at` ([number, seq] pairs). */
+export function placed(member: HubMember, at: readonly number[][] = []): void {
+  if (!at.length) return;
+  const seqs = new Map(at.map(([seq, inSession]) => [seq, inSession]));
+  for (const sent of member.unconfirmed()) sent.at = seqs.get(sent.seq) ?? sent.at;
 }

@@ -50,6 +50,8 @@ let lastId = 0;
  * Each client keeps its own `json`, `binaryType`, `queueLimit`,
  * `openMessages` and events. What it sends is kept, in its order, until the
  * holder has written it; across a handover it is sent again: at least once.
+ * With `reliable`, it is kept until the server acknowledges it, and the next
+ * holder carries the session on: exactly once.
  *
  * @example
  * const feed = new SharedClient({url: 'wss://example.com/feed', json: true});
@@ -95,7 +97,7 @@ export class SharedClient<In = unknown, Out = unknown> implements HubMember {
   get latency(): number | undefined {
     return this.#hub ? this.#latency : undefined;
   }
-  /** Messages accepted and not yet written to the socket. */
+  /** Messages accepted and not yet written to the socket; with `reliable`, not yet acknowledged by the server. */
   get queued(): number {
     return this.#unconfirmed.length;
   }
@@ -266,6 +268,21 @@ export class SharedClient<In = unknown, Out = unknown> implements HubMember {
 
   failed(detail: ErrorDetail): void {
     this.#run(() => this.#hub && this.#events.emit('error', {...detail}));
+  }
+
+  lost(): void {
+    this.#run(() => {
+      if (!this.#hub) return;
+      // Those a holder wrote into the lost session; the others go into the new one.
+      const items = this.#unconfirmed.take();
+      for (const item of items) if (item.at === undefined) this.#unconfirmed.add(item);
+      const data = items.filter((item) => item.at !== undefined).map((item) => item.data);
+      this.#error(
+        'session-lost',
+        `the server lost the session: a new session began; ${data.length} messages it may not have received are in data`,
+        data,
+      );
+    });
   }
 
   roleChanged(): void {

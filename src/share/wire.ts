@@ -8,7 +8,7 @@
  */
 import type {ConnectionState, ErrorKind, StateChange} from '../client/ws-client.js';
 
-export const WIRE_VERSION = 1;
+export const WIRE_VERSION = 2;
 
 /** The key's lock and channel. */
 export function wireName(key: string): string {
@@ -28,6 +28,19 @@ export interface Snapshot {
   nextRetryAt: number | undefined;
   /** The holder's `timeout`: how long a follower waits for an answer to its probe. */
   timeout: number;
+}
+
+/**
+ * With `reliable`, the holder's session, for the next holder to carry on:
+ * its id and resume token, `recv` the highest seq of the server's messages
+ * it has, and per member (`tab:member`) the seq of the last of its
+ * `openMessages` in the session, so that a resume does not send them again.
+ */
+export interface SessionState {
+  id: string;
+  token: string;
+  recv: number;
+  opened: Record<string, number>;
 }
 
 /** Why the socket closed for good (a stop code, or retries exhausted), and when (epoch ms). */
@@ -64,12 +77,28 @@ export type HolderMessage =
       final?: Final;
       waiting: number;
       heard: Record<string, number>;
+      session?: SessionState;
     })
-  | (FromHolder & {k: 'state'; snap: Snapshot; finals: number; final?: Final; change: StateChange})
-  | (FromHolder & {k: 'msg'; data: Payload})
+  | (FromHolder & {
+      k: 'state';
+      snap: Snapshot;
+      finals: number;
+      final?: Final;
+      change: StateChange;
+      session?: SessionState;
+    })
+  /** With `reliable`, `seq` is the message's number in session `sid`: a tab dispatches each once. */
+  | (FromHolder & {k: 'msg'; data: Payload; sid?: string; seq?: number})
   | (FromHolder & {k: 'err'; kind: ErrorKind; message: string})
-  /** Of member `member` of tab `to`: taken into the outbox up to `taken`, written up to `written`. */
-  | (FromHolder & {k: 'ack'; to: string; member: number; taken: number; written: number})
+  /**
+   * Of member `member` of tab `to`: taken into the outbox up to `taken`,
+   * done up to `written` (written; with `reliable`, acknowledged by the
+   * server). `at`: with `reliable`, pairs of a message's number and its seq
+   * in the session, for those written since the last word.
+   */
+  | (FromHolder & {k: 'ack'; to: string; member: number; taken: number; written: number; at?: number[][]})
+  /** The server lost the session: each tab reports what it had in it (`session-lost`). */
+  | (FromHolder & {k: 'lost'})
   /** Tab `to` should introduce itself again and send again what was not taken. */
   | (FromHolder & {k: 'again'; to: string})
   | (FromHolder & {k: 'bye'});
@@ -83,8 +112,20 @@ export type FollowerMessage =
    * the tab's members now. `n` numbers the tab's joins and drops.
    */
   | {k: 'join'; tab: string; n: number; member: number; open: Payload[]; members: number[]}
-  /** For the holder of term `to`; `low` is the sender's first unconfirmed number. */
-  | {k: 'send'; tab: string; to: number; member: number; seq: number; low: number; payload: Payload}
+  /**
+   * For the holder of term `to`; `low` is the sender's first unconfirmed
+   * number; `at`, its seq in the session, when a holder wrote it there.
+   */
+  | {
+      k: 'send';
+      tab: string;
+      to: number;
+      member: number;
+      seq: number;
+      low: number;
+      payload: Payload;
+      at?: number;
+    }
   /** A member left; without `member`, the whole tab. */
   | {k: 'drop'; tab: string; n: number; member?: number}
   | {k: 'cmd'; tab: string; op: Command}
@@ -147,6 +188,12 @@ const isSnapshot = shape({
 const isFinal = shape({code: optional(isCount), reason: optional(isText), attempt: isCount, at: isMs});
 const isHeard: Check = (value) =>
   isObject(value) && Object.entries(value).every(([tab, n]) => isId(tab) && isCount(n));
+/** A session id or token (docs/PROTOCOL.md: 1 to 128 base64url characters). */
+const isToken: Check = (value) => typeof value === 'string' && /^[\w-]{1,128}$/.test(value);
+const isSession = shape({id: isToken, token: isToken, recv: isCount, opened: isHeard});
+const isPairs: Check = (value) =>
+  Array.isArray(value) &&
+  value.every((pair) => Array.isArray(pair) && pair.length === 2 && pair.every(isSeq));
 const isChange = shape({
   state: isState,
   previousState: isState,
@@ -158,11 +205,25 @@ const isChange = shape({
 });
 
 const KINDS: Record<string, Record<string, Check>> = {
-  beat: {snap: isSnapshot, finals: isCount, final: optional(isFinal), waiting: isCount, heard: isHeard},
-  state: {snap: isSnapshot, finals: isCount, final: optional(isFinal), change: isChange},
-  msg: {data: isPayload},
+  beat: {
+    snap: isSnapshot,
+    finals: isCount,
+    final: optional(isFinal),
+    waiting: isCount,
+    heard: isHeard,
+    session: optional(isSession),
+  },
+  state: {
+    snap: isSnapshot,
+    finals: isCount,
+    final: optional(isFinal),
+    change: isChange,
+    session: optional(isSession),
+  },
+  msg: {data: isPayload, sid: optional(isToken), seq: optional(isSeq)},
   err: {kind: (value) => typeof value === 'string' && ERROR_KINDS.has(value), message: isText},
-  ack: {to: isId, member: isSeq, taken: isCount, written: isCount},
+  ack: {to: isId, member: isSeq, taken: isCount, written: isCount, at: optional(isPairs)},
+  lost: {},
   again: {to: isId},
   bye: {},
   probe: {tab: isId},
@@ -173,12 +234,20 @@ const KINDS: Record<string, Record<string, Check>> = {
     open: (value) => Array.isArray(value) && value.every(isPayload),
     members: (value) => Array.isArray(value) && value.every(isSeq),
   },
-  send: {tab: isId, to: (value) => isMs(value), member: isSeq, seq: isSeq, low: isSeq, payload: isPayload},
+  send: {
+    tab: isId,
+    to: (value) => isMs(value),
+    member: isSeq,
+    seq: isSeq,
+    low: isSeq,
+    payload: isPayload,
+    at: optional(isSeq),
+  },
   drop: {tab: isId, n: isCount, member: optional(isSeq)},
   cmd: {tab: isId, op: (value) => (COMMANDS as readonly unknown[]).includes(value)},
   seen: {tab: isId, term: isMs, finals: isSeq},
 };
-const HOLDER_KINDS = new Set(['beat', 'state', 'msg', 'err', 'ack', 'again', 'bye']);
+const HOLDER_KINDS = new Set(['beat', 'state', 'msg', 'err', 'ack', 'lost', 'again', 'bye']);
 
 export function fromHolder(message: Wire): message is HolderMessage {
   return HOLDER_KINDS.has(message.k);

@@ -10,7 +10,7 @@ import {allOpen, closeTabs, leaderIndexes, type Member, openTab, startRig, type 
 /** The share key of a bare `shared` element on `url` with no protocols. */
 const urlKey = (url: string) => `url ${new URL(url).href} `;
 /** This version's channel and lock for a key. */
-const versioned = (key: string) => `ws-connection.share.v1 ${key}`;
+const versioned = (key: string) => `ws-connection.share.v2 ${key}`;
 /** The name the previous, unversioned version used: a tab still on it after a deploy talks there. */
 const unversioned = (key: string) => `ws-connection ${key}`;
 

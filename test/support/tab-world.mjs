@@ -31,6 +31,8 @@
 //     closedBy, code, reason, received: [{at, data}], lost, send(data), close(code)}
 //   world.server.attempts · received · messages({pings}) · openConnections
 //   world.server.live · open · peakLive · peakOpen · timeline · peak({open, exclude})
+//   world.server.application: {accept(conn) → protocol | undefined, receive(conn, data),
+//     ended(conn)}, a server application behind the fake (tab-world-reliable.mjs)
 
 const drain = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -863,6 +865,7 @@ class FakeServer {
     conn.received.push(entry);
     this.received.push(entry);
     if (this.answerPings && data === this.ping) conn.send(this.pong);
+    this.application?.receive(conn, data);
   }
 }
 
@@ -897,7 +900,8 @@ class ServerConnection {
     if (mode === 'accept') {
       this.state = 'open';
       this.openedAt = this.server.world.now;
-      this.socket.deliver('open');
+      this.protocol = this.server.application?.accept(this) ?? '';
+      this.socket.deliver('open', this.protocol);
     } else if (mode === 'refuse') {
       this.#end('refused', 1006, '');
       this.socket.deliver('fail');
@@ -943,11 +947,13 @@ class ServerConnection {
   }
 
   #end(by, code, reason) {
+    const wasOpen = this.state === 'open';
     this.state = by === 'refused' ? 'refused' : 'closed';
     this.closedAt = this.server.world.now;
     this.closedBy = by;
     this.code = code;
     this.reason = reason;
+    if (wasOpen) this.server.application?.ended(this);
   }
 }
 
@@ -1065,6 +1071,7 @@ class FakeWebSocket {
     if (kind === 'open') {
       if (this.readyState !== CONNECTING) return;
       this.readyState = OPEN;
+      this.protocol = detail ?? '';
       this.#server.count(0, 1);
       this.onopen?.({type: 'open', target: this});
     } else if (kind === 'message') {
