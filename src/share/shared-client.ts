@@ -201,8 +201,8 @@ export class SharedClient<In = unknown, Out = unknown> implements HubMember {
 
   /**
    * Not available on a shared client yet: rejects with kind `closed`. With
-   * `shared` and `reliable`, the holding tab's socket is reliable, and a
-   * handover between tabs is at least once.
+   * `shared` and `reliable`, messages (not requests) go exactly once across
+   * handovers between tabs.
    *
    * @example
    * await feed.request('x').catch((error) => console.log(error.kind)); // 'closed'
