@@ -2,6 +2,7 @@
 import {expect, fixture, html, oneEvent} from '@open-wc/testing';
 import '../src/index.js';
 import type {WsConnection} from '../src/ws-connection.js';
+import {deutsch, francais} from '../examples/i18n/status-words.js';
 import {Rig, until} from './support/rig.js';
 
 let rig: Rig;
@@ -299,8 +300,11 @@ describe('<ws-connection>', () => {
       // sum of the waits below (15 s to open, 15 s to reconnecting, the kill), so that the slow
       // one says which it is rather than mocha timing the whole test out.
       this.timeout(60_000);
-      const {deutsch, francais} = await import('../examples/i18n/status-words.js');
-      const holder = await fixture<HTMLElement>(html`<div lang="de"></div>`);
+      // Not a fixture: for a plain element it waits for an animation frame, which a page in the
+      // background (one of several test files run at once) never gets.
+      const holder = document.createElement('div');
+      holder.lang = 'de';
+      document.body.append(holder);
       const el = document.createElement('ws-connection');
       el.setAttribute('url', rig.url);
       // A retry drawn from a minute: the countdown stays put while the words change.
@@ -325,7 +329,7 @@ describe('<ws-connection>', () => {
       el.statusText = {retryIn: (seconds) => ` — ${seconds}`};
       await el.updateComplete;
       expect(statusOf(el).textContent).to.match(/^Reconnecting, attempt 1 — \d+\ssec$/);
-      el.remove();
+      holder.remove();
     });
 
     it('is replaced by slot="status" content and hidden by hide-status', async () => {
