@@ -465,6 +465,18 @@ function write(results) {
   console.log(`\n${table(results)}\n`);
 }
 
+/**
+ * Puts `rows` in place of `part`'s rows of the last run (`matches` picks them),
+ * where those were, or before the first row `before` picks when there were none.
+ */
+function replaceRows(results, part, rows, {matches = (row) => row.part === part, before} = {}) {
+  const at = results.rows.findIndex(matches);
+  const others = results.rows.filter((row) => !matches(row));
+  const found = before ? others.findIndex(before) : at;
+  const place = found === -1 ? others.length : found;
+  results.rows = [...others.slice(0, place), ...rows.map((row) => ({part, ...row})), ...others.slice(place)];
+}
+
 /** The sharing figures alone, in place of those of the last run in bench/results/. */
 async function sharingOnly() {
   const started = Date.now();
@@ -472,12 +484,9 @@ async function sharingOnly() {
   const results = JSON.parse(readFileSync('bench/results/results.json', 'utf8'));
   log('sharing, in real tabs');
   const sharing = await shareFigures({executablePath: chromium.executable, peers: PEERS, log});
-  const isSharing = (row) => row.part === 'sharing' || row.figure.startsWith('Shared');
-  const at = results.rows.findIndex(isSharing);
-  const others = results.rows.filter((row) => !isSharing(row));
-  const rows = sharing.rows.map((row) => ({part: 'sharing', ...row}));
-  const place = at === -1 ? others.length : at;
-  results.rows = [...others.slice(0, place), ...rows, ...others.slice(place)];
+  replaceRows(results, 'sharing', sharing.rows, {
+    matches: (row) => row.part === 'sharing' || row.figure.startsWith('Shared'),
+  });
   results.sharing = sharing.raw;
   results.sharingRun = {date: new Date().toISOString(), durationMs: Date.now() - started};
   write(results);
@@ -489,11 +498,7 @@ async function reliableServerOnly() {
   const started = Date.now();
   const results = JSON.parse(readFileSync('bench/results/results.json', 'utf8'));
   const figures = await reliableServerFigures({log});
-  const others = results.rows.filter((row) => row.part !== 'reliable-server');
-  const at = others.findIndex((row) => row.figure.startsWith('Size'));
-  const rows = figures.rows.map((row) => ({part: 'reliable-server', ...row}));
-  const place = at === -1 ? others.length : at;
-  results.rows = [...others.slice(0, place), ...rows, ...others.slice(place)];
+  replaceRows(results, 'reliable-server', figures.rows, {before: (row) => row.figure.startsWith('Size')});
   results.reliableServer = figures.raw;
   results.reliableServerRun = {date: new Date().toISOString(), durationMs: Date.now() - started};
   write(results);
@@ -518,11 +523,9 @@ async function reliableOnly() {
     await page.waitForFunction(() => window.benchReady === true);
     log('reliable against plain');
     const figures = await reliableFigures(page, server);
-    const others = results.rows.filter((row) => row.part !== 'reliable');
-    const at = others.findIndex((row) => row.part === 'reliable-server' || row.figure.startsWith('Reliable'));
-    const rows = figures.rows.map((row) => ({part: 'reliable', ...row}));
-    const place = at === -1 ? others.length : at;
-    results.rows = [...others.slice(0, place), ...rows, ...others.slice(place)];
+    replaceRows(results, 'reliable', figures.rows, {
+      before: (row) => row.part === 'reliable-server' || row.figure.startsWith('Reliable'),
+    });
     results.reliable = figures.raw;
     results.reliableRun = {date: new Date().toISOString(), durationMs: Date.now() - started};
     write(results);
@@ -537,12 +540,9 @@ async function reliableOnly() {
 async function sizeOnly() {
   const results = JSON.parse(readFileSync('bench/results/results.json', 'utf8'));
   const {sizes} = await buildPeers();
-  const rows = sizeRows(sizes, previousSizes());
-  const isSize = (row) => row.part === 'size' || row.figure.startsWith('Size');
-  const at = results.rows.findIndex(isSize);
-  const others = results.rows.filter((row) => !isSize(row));
-  const place = at === -1 ? others.length : at;
-  results.rows = [...others.slice(0, place), ...rows, ...others.slice(place)];
+  replaceRows(results, 'size', sizeRows(sizes, previousSizes()), {
+    matches: (row) => row.part === 'size' || row.figure.startsWith('Size'),
+  });
   results.sizeRun = {date: new Date().toISOString()};
   write(results);
   log('wrote the size figures to bench/results/results.{json,md}');
