@@ -72,6 +72,18 @@ function eachOnce(app, els) {
   for (const el of els) assert.deepEqual(from(app, el), el.sent, `what ${el} sent, once and in order`);
 }
 
+/** `push(count)` has the application send `count` numbered messages; `pushed` lists all it sent. */
+function pusher(app) {
+  const pushed = [];
+  const push = (count) => {
+    for (let i = 0; i < count; i++) {
+      pushed.push(`s${pushed.length}`);
+      app.send(pushed.at(-1));
+    }
+  };
+  return {pushed, push};
+}
+
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -176,13 +188,7 @@ describe('shared and reliable: the session outlives the holding tab', () => {
     const {tabs, els} = await threeTabs(world);
     const [, b, c] = els;
     await settled(world, els);
-    const pushed = [];
-    const push = (count) => {
-      for (let i = 0; i < count; i++) {
-        pushed.push(`s${pushed.length}`);
-        app.send(pushed.at(-1));
-      }
-    };
+    const {pushed, push} = pusher(app);
     push(5);
     await world.advance(100);
     // B misses what A relays next (its channel drops it), so it resumes from an earlier mark
@@ -225,13 +231,7 @@ describe('shared and reliable: the session outlives the holding tab', () => {
     const {tabs, els} = await threeTabs(world);
     const [, b, c] = els;
     await settled(world, els);
-    const pushed = [];
-    const push = (count) => {
-      for (let i = 0; i < count; i++) {
-        pushed.push(`s${pushed.length}`);
-        app.send(pushed.at(-1));
-      }
-    };
+    const {pushed, push} = pusher(app);
     push(3);
     await world.advance(100);
     // B's page drops what A relays; A acknowledges it all to the server before it goes.
