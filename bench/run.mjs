@@ -477,39 +477,64 @@ function replaceRows(results, part, rows, {matches = (row) => row.part === part,
   results.rows = [...others.slice(0, place), ...rows.map((row) => ({part, ...row})), ...others.slice(place)];
 }
 
+/**
+ * Writes one part's figures (`rows`, and `raw` under `key`) in place of
+ * those of the last run in bench/results/, with the date of this run and,
+ * given `started`, how long it took.
+ */
+function savePart({key, part, rows, raw, started, placement}) {
+  const results = JSON.parse(readFileSync('bench/results/results.json', 'utf8'));
+  replaceRows(results, part, rows, placement);
+  if (raw !== undefined) results[key] = raw;
+  results[`${key}Run`] = {
+    date: new Date().toISOString(),
+    ...(started === undefined ? {} : {durationMs: Date.now() - started}),
+  };
+  write(results);
+  log(`wrote the ${part} figures to bench/results/results.{json,md}`);
+}
+
 /** The sharing figures alone, in place of those of the last run in bench/results/. */
 async function sharingOnly() {
   const started = Date.now();
   const {chromium} = ensureBrowsers(['chromium']);
-  const results = JSON.parse(readFileSync('bench/results/results.json', 'utf8'));
+  readFileSync('bench/results/results.json'); // there is a last run to put them in
   log('sharing, in real tabs');
-  const sharing = await shareFigures({executablePath: chromium.executable, peers: PEERS, log});
-  replaceRows(results, 'sharing', sharing.rows, {
-    matches: (row) => row.part === 'sharing' || row.figure.startsWith('Shared'),
+  const {rows, raw} = await shareFigures({executablePath: chromium.executable, peers: PEERS, log});
+  savePart({
+    key: 'sharing',
+    part: 'sharing',
+    rows,
+    raw,
+    started,
+    placement: {
+      matches: (row) => row.part === 'sharing' || row.figure.startsWith('Shared'),
+    },
   });
-  results.sharing = sharing.raw;
-  results.sharingRun = {date: new Date().toISOString(), durationMs: Date.now() - started};
-  write(results);
-  log('wrote the sharing figures to bench/results/results.{json,md}');
 }
 
 /** The reliable server figures alone, in place of those of the last run in bench/results/. */
 async function reliableServerOnly() {
   const started = Date.now();
-  const results = JSON.parse(readFileSync('bench/results/results.json', 'utf8'));
-  const figures = await reliableServerFigures({log});
-  replaceRows(results, 'reliable-server', figures.rows, {before: (row) => row.figure.startsWith('Size')});
-  results.reliableServer = figures.raw;
-  results.reliableServerRun = {date: new Date().toISOString(), durationMs: Date.now() - started};
-  write(results);
-  log('wrote the reliable server figures to bench/results/results.{json,md}');
+  readFileSync('bench/results/results.json');
+  const {rows, raw} = await reliableServerFigures({log});
+  savePart({
+    key: 'reliableServer',
+    part: 'reliable-server',
+    rows,
+    raw,
+    started,
+    placement: {
+      before: (row) => row.figure.startsWith('Size'),
+    },
+  });
 }
 
 /** The element's reliable throughput figures alone, in place of those of the last run in bench/results/. */
 async function reliableOnly() {
   const started = Date.now();
   const {chromium} = ensureBrowsers(['chromium']);
-  const results = JSON.parse(readFileSync('bench/results/results.json', 'utf8'));
+  readFileSync('bench/results/results.json');
   const server = await startBenchServer((await buildPeers()).modules);
   const browser = await puppeteer.launch({
     executablePath: chromium.executable,
@@ -522,14 +547,17 @@ async function reliableOnly() {
     await page.goto(server.pageUrl);
     await page.waitForFunction(() => window.benchReady === true);
     log('reliable against plain');
-    const figures = await reliableFigures(page, server);
-    replaceRows(results, 'reliable', figures.rows, {
-      before: (row) => row.part === 'reliable-server' || row.figure.startsWith('Reliable'),
+    const {rows, raw} = await reliableFigures(page, server);
+    savePart({
+      key: 'reliable',
+      part: 'reliable',
+      rows,
+      raw,
+      started,
+      placement: {
+        before: (row) => row.part === 'reliable-server' || row.figure.startsWith('Reliable'),
+      },
     });
-    results.reliable = figures.raw;
-    results.reliableRun = {date: new Date().toISOString(), durationMs: Date.now() - started};
-    write(results);
-    log('wrote the reliable figures to bench/results/results.{json,md}');
   } finally {
     await browser.close();
     await server.stop();
@@ -538,14 +566,15 @@ async function reliableOnly() {
 
 /** The size rows alone, in place of those of the last run in bench/results/ (after `npm run build`). */
 async function sizeOnly() {
-  const results = JSON.parse(readFileSync('bench/results/results.json', 'utf8'));
   const {sizes} = await buildPeers();
-  replaceRows(results, 'size', sizeRows(sizes, previousSizes()), {
-    matches: (row) => row.part === 'size' || row.figure.startsWith('Size'),
+  savePart({
+    key: 'size',
+    part: 'size',
+    rows: sizeRows(sizes, previousSizes()),
+    placement: {
+      matches: (row) => row.part === 'size' || row.figure.startsWith('Size'),
+    },
   });
-  results.sizeRun = {date: new Date().toISOString()};
-  write(results);
-  log('wrote the size figures to bench/results/results.{json,md}');
 }
 
 const parts = {

@@ -46,8 +46,9 @@ function send(el, count) {
   }
 }
 
-/** Three tabs of one element each; the first holds the socket. */
-async function threeTabs(world, options = {}) {
+/** A new world with three tabs of one element each; the first holds the socket. */
+async function threeTabs(t, options = {}) {
+  const {world, app} = newWorld(t);
   const tabs = [world.tab({name: 'A'}), world.tab({name: 'B'}), world.tab({name: 'C'})];
   const els = [insert(tabs[0], 'A', options)];
   assert.ok(await world.runUntil(() => els[0].client.state === 'open', 5000), 'A open');
@@ -61,7 +62,7 @@ async function threeTabs(world, options = {}) {
     els.map((el) => el.client.leader),
     [true, false, false],
   );
-  return {tabs, els};
+  return {world, app, tabs, els};
 }
 
 /** What the server application received from `el`, in order. */
@@ -113,8 +114,7 @@ describe('shared and reliable: the session outlives the holding tab', () => {
   });
 
   it('keeps what followers sent until the server acknowledges it, and hands over with each message once, in order', async (t) => {
-    const {world, app} = newWorld(t);
-    const {tabs, els} = await threeTabs(world);
+    const {world, app, tabs, els} = await threeTabs(t);
     const [, b, c] = els;
     for (const el of els) send(el, 3);
     await settled(world, els);
@@ -141,8 +141,7 @@ describe('shared and reliable: the session outlives the holding tab', () => {
   });
 
   it('numbers on from the server’s mark what the last holder wrote and the server never got', async (t) => {
-    const {world, app} = newWorld(t);
-    const {tabs, els} = await threeTabs(world);
+    const {world, app, tabs, els} = await threeTabs(t);
     const [a, b, c] = els;
     await settled(world, els);
     app.holdAcks = true;
@@ -161,8 +160,7 @@ describe('shared and reliable: the session outlives the holding tab', () => {
   });
 
   it('replaces a hung holder without a duplicate, and the woken tab follows without closing', async (t) => {
-    const {world, app} = newWorld(t);
-    const {tabs, els} = await threeTabs(world);
+    const {world, app, tabs, els} = await threeTabs(t);
     const [a, b, c] = els;
     // It hears that its lock was taken after its socket's close (the session resumed elsewhere).
     tabs[0].stealNotice = 5000;
@@ -184,8 +182,7 @@ describe('shared and reliable: the session outlives the holding tab', () => {
   });
 
   it('dispatches what the server sends during a handover once in each tab, in order', async (t) => {
-    const {world, app} = newWorld(t);
-    const {tabs, els} = await threeTabs(world);
+    const {world, app, tabs, els} = await threeTabs(t);
     const [, b, c] = els;
     await settled(world, els);
     const {pushed, push} = pusher(app);
@@ -209,8 +206,7 @@ describe('shared and reliable: the session outlives the holding tab', () => {
   });
 
   it('hands over from a page that enters the back/forward cache without ending the session', async (t) => {
-    const {world, app} = newWorld(t);
-    const {tabs, els} = await threeTabs(world);
+    const {world, app, tabs, els} = await threeTabs(t);
     const [, b, c] = els;
     await settled(world, els);
     app.holdAcks = true;
@@ -227,8 +223,7 @@ describe('shared and reliable: the session outlives the holding tab', () => {
   });
 
   it('resumes in a new holder that missed what the last one relayed and acknowledged', async (t) => {
-    const {world, app} = newWorld(t);
-    const {tabs, els} = await threeTabs(world);
+    const {world, app, tabs, els} = await threeTabs(t);
     const [, b, c] = els;
     await settled(world, els);
     const {pushed, push} = pusher(app);
@@ -275,8 +270,7 @@ describe('shared and reliable: the session outlives the holding tab', () => {
   });
 
   it('reports session-lost once per element, with its own messages the server may not have, when the resume is refused', async (t) => {
-    const {world, app} = newWorld(t);
-    const {tabs, els} = await threeTabs(world);
+    const {world, app, tabs, els} = await threeTabs(t);
     const [, b, c] = els;
     await settled(world, els);
     app.holdAcks = true;
@@ -310,8 +304,7 @@ describe('shared and reliable: the session outlives the holding tab', () => {
   });
 
   it('reports session-lost in the holder’s own elements and the followers’ when the server restarts', async (t) => {
-    const {world, app} = newWorld(t);
-    const {els} = await threeTabs(world);
+    const {world, app, els} = await threeTabs(t);
     await settled(world, els);
     app.holdAcks = true;
     for (const el of els) send(el, 2);
