@@ -35,13 +35,16 @@ import {gzipSync} from 'node:zlib';
 // The 9 KB are out of reach without moving more of `reliable`'s engine side
 // into its chunk, and more besides; 10.5 KB with sharing also needs the
 // sharing chunk (6.73 KB, with the reliable
-// session it hands from tab to tab) itself to shrink.
+// session it hands from tab to tab) itself to shrink. Telling a shared
+// element that the session refused its message for good (over the server's
+// maxFrame), instead of stalling every message behind it, cost the entry
+// 0.07 KB and the sharing chunk 0.10 KB.
 const BUDGETS = {
-  entry: 10.93 * 1024,
-  sharing: 6.76 * 1024,
+  entry: 11.0 * 1024,
+  sharing: 6.89 * 1024,
   reliable: 6.12 * 1024,
-  'entry with sharing': 17.66 * 1024,
-  'entry with reliable': 17.02 * 1024,
+  'entry with sharing': 17.85 * 1024,
+  'entry with reliable': 17.09 * 1024,
 };
 const FILES = {
   entry: 'dist/ws-connection.bundled.js',

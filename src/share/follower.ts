@@ -226,6 +226,7 @@ export class Follower {
         if (!member) break;
         this.#taken.set(member.id, Math.max(message.taken, this.#taken.get(member.id) ?? 0));
         placed(member, message.at);
+        for (const seq of message.refused ?? []) member.refused(seq);
         member.confirmed(message.written);
         break;
       }

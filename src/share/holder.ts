@@ -59,6 +59,8 @@ export class Holder {
   readonly #written = new Map<string, number>();
   /** Senders whose acknowledgement changed in the current operation. */
   readonly #dirty = new Map<string, Sender>();
+  /** Per sender: the numbers the session refused since the last word (it can never take them). */
+  readonly #refused = new Map<string, number[]>();
   /** Tabs asked to send again, until their next message in order. */
   readonly #asked = new Set<string>();
   /** Other tabs' members, with their `openMessages`. */
@@ -395,7 +397,8 @@ export class Holder {
       this.#written.set(id, Math.max(seq, this.#written.get(id) ?? 0));
       this.#dirty.set(id, {tab, member});
     }
-    this.#acknowledge();
+    // What waited for the session's bound, or for all before it to be acknowledged, goes now.
+    this.#flush();
   }
 
   /** The server lost the session: every tab reports what was in it, and the rest goes into the new one. */
@@ -505,10 +508,20 @@ export class Holder {
   }
 
   #flush(): void {
-    while (this.#outbox.length && this.#write(this.#outbox[0]!.payload)) {
+    while (this.#outbox.length) {
+      const written = this.#write(this.#outbox[0]!.payload);
+      // Refused by an open session with nothing unacknowledged, so not for its
+      // bound: it can never go (larger than the server's maxFrame, or a Blob).
+      const never =
+        !written && this.#reliable && this.#engine.state === ConnectionState.open && !this.#engine.queued;
+      if (!written && !never) break;
       const {tab, member, seq} = this.#outbox.shift()!;
       const id = idOf(tab, member);
-      if (this.#reliable) {
+      if (never) {
+        this.#refused.set(id, [...(this.#refused.get(id) ?? []), seq]);
+        // Nothing before it waits for the server: it is done, as far as the sender's numbers go.
+        this.#written.set(id, Math.max(seq, this.#written.get(id) ?? 0));
+      } else if (this.#reliable) {
         // Done once the server acknowledges it; until then its tab keeps it, and learns its seq.
         const at = this.#engine.link!.sent;
         this.#ledger.push({tab, member, seq, at});
@@ -524,13 +537,17 @@ export class Holder {
     for (const [id, {tab, member}] of this.#dirty) {
       const written = this.#written.get(id) ?? 0;
       const at = this.#placed.get(id);
+      const refused = this.#refused.get(id);
       this.#placed.delete(id);
+      this.#refused.delete(id);
       if (tab === this.#host.tab) {
         const own = this.#host.members().find((m) => m.id === member);
         if (own) placed(own, at);
+        for (const seq of refused ?? []) own?.refused(seq);
         own?.confirmed(written);
       } else {
-        this.#post({k: 'ack', to: tab, member, taken: this.#taken.get(id) ?? 0, written, ...(at && {at})});
+        const taken = this.#taken.get(id) ?? 0;
+        this.#post({k: 'ack', to: tab, member, taken, written, ...(at && {at}), ...(refused && {refused})});
       }
     }
     this.#dirty.clear();

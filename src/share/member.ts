@@ -24,6 +24,8 @@ export interface HubMember {
   /** What it sent and was not confirmed, in order; `confirmed()` takes from its front. */
   unconfirmed(): readonly Sent[];
   confirmed(seq: number): void;
+  /** The session refused its message `seq` for good: it says so (`send-failed`, with the message). */
+  refused(seq: number): void;
   /** How the socket is; `change` when a state change of the socket caused it. */
   shared(snapshot: Snapshot, change?: Partial<StateChange>): void;
   received(data: unknown): void;

@@ -94,9 +94,18 @@ export type HolderMessage =
    * Of member `member` of tab `to`: taken into the outbox up to `taken`,
    * done up to `written` (written; with `reliable`, acknowledged by the
    * server). `at`: with `reliable`, pairs of a message's number and its seq
-   * in the session, for those written since the last word.
+   * in the session, for those written since the last word; `refused`, the
+   * numbers of those the session can never take.
    */
-  | (FromHolder & {k: 'ack'; to: string; member: number; taken: number; written: number; at?: number[][]})
+  | (FromHolder & {
+      k: 'ack';
+      to: string;
+      member: number;
+      taken: number;
+      written: number;
+      at?: number[][];
+      refused?: number[];
+    })
   /** The server lost the session: each tab reports what it had in it (`session-lost`). */
   | (FromHolder & {k: 'lost'})
   /** Tab `to` should introduce itself again and send again what was not taken. */
@@ -159,6 +168,7 @@ const isId: Check = (value) => typeof value === 'string' && value.length > 0 && 
 const isCount: Check = (value) => Number.isSafeInteger(value) && (value as number) >= 0;
 const isSeq: Check = (value) => Number.isSafeInteger(value) && (value as number) > 0;
 const isText: Check = (value) => typeof value === 'string';
+const isSeqs: Check = (value) => Array.isArray(value) && value.every(isSeq);
 const isMs: Check = (value) => typeof value === 'number' && Number.isFinite(value) && value >= 0;
 const optional =
   (check: Check): Check =>
@@ -222,7 +232,14 @@ const KINDS: Record<string, Record<string, Check>> = {
   },
   msg: {data: isPayload, sid: optional(isToken), seq: optional(isSeq)},
   err: {kind: (value) => typeof value === 'string' && ERROR_KINDS.has(value), message: isText},
-  ack: {to: isId, member: isSeq, taken: isCount, written: isCount, at: optional(isPairs)},
+  ack: {
+    to: isId,
+    member: isSeq,
+    taken: isCount,
+    written: isCount,
+    at: optional(isPairs),
+    refused: optional(isSeqs),
+  },
   lost: {},
   again: {to: isId},
   bye: {},
@@ -232,7 +249,7 @@ const KINDS: Record<string, Record<string, Check>> = {
     n: isSeq,
     member: isSeq,
     open: (value) => Array.isArray(value) && value.every(isPayload),
-    members: (value) => Array.isArray(value) && value.every(isSeq),
+    members: isSeqs,
   },
   send: {
     tab: isId,

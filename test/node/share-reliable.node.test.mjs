@@ -14,10 +14,10 @@ import {reliableServer} from '../support/tab-world-reliable.mjs';
 const URL = 'wss://app.example/feed';
 const SEED = Number(process.env.TAB_WORLD_SEED ?? 19);
 
-function newWorld(t) {
+function newWorld(t, serverOptions = {}) {
   const world = new TabWorld({seed: SEED});
   t.diagnostic(`seed ${world.seed}`);
-  const app = reliableServer(world);
+  const app = reliableServer(world, serverOptions);
   t.after(() => {
     app.stop();
     world.dispose();
@@ -47,8 +47,8 @@ function send(el, count) {
 }
 
 /** A new world with three tabs of one element each; the first holds the socket. */
-async function threeTabs(t, options = {}) {
-  const {world, app} = newWorld(t);
+async function threeTabs(t, options = {}, serverOptions = {}) {
+  const {world, app} = newWorld(t, serverOptions);
   const tabs = [world.tab({name: 'A'}), world.tab({name: 'B'}), world.tab({name: 'C'})];
   const els = [insert(tabs[0], 'A', options)];
   assert.ok(await world.runUntil(() => els[0].client.state === 'open', 5000), 'A open');
@@ -301,6 +301,43 @@ describe('shared and reliable: the session outlives the holding tab', () => {
         `${el}: the new session has what it sent since, and not the lost ones`,
       );
     }
+  });
+
+  it('writes on past the bound of unacknowledged messages as the server acknowledges, with no later send', async (t) => {
+    const {world, app, els} = await threeTabs(t);
+    const [a, b] = els;
+    await settled(world, els);
+    app.holdAcks = true;
+    // More than the session's window of 1000 unacknowledged: the rest wait for acks.
+    send(b, 700);
+    send(a, 500);
+    await world.advance(200);
+    app.holdAcks = false;
+    await settled(world, els, 20_000);
+    eachOnce(app, els);
+    for (const el of els) assert.deepEqual(el.errors, [], `${el}: no error`);
+  });
+
+  it('refuses a message larger than the server’s maxFrame to the element that sent it, and writes what comes after', async (t) => {
+    const {world, app, els} = await threeTabs(t, {}, {maxFrame: 1024});
+    const [a, b, c] = els;
+    await settled(world, els);
+    const big = (el) => `${el.name}!${'x'.repeat(2000)}`;
+    for (const el of [a, b]) {
+      assert.ok(el.client.send(big(el)), `${el} accepts it: it cannot know the server's bound`);
+      send(el, 2);
+    }
+    send(c, 1);
+    await settled(world, els);
+    eachOnce(app, els);
+    for (const el of [a, b]) {
+      assert.deepEqual(
+        el.errors.map(({kind, data}) => [kind, data]),
+        [['send-failed', big(el)]],
+        `${el}: one send-failed with its message`,
+      );
+    }
+    assert.deepEqual(c.errors, [], 'C: no error');
   });
 
   it('reports session-lost in the holder’s own elements and the followers’ when the server restarts', async (t) => {

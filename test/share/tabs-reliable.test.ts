@@ -77,6 +77,32 @@ describe('shared and reliable across tabs', () => {
     for (const member of members) expect(member.errors).to.deep.equal([]);
   }
 
+  it('refuses a message larger than the server’s maxFrame to the element that sent it, in any frame, and sends what comes after', async () => {
+    const small = await Rig.startReliable({maxFrame: 1024});
+    for (let i = 0; i < 2; i++) tabs.push(await openTab());
+    const shared = `reliable ${Math.random()}`;
+    for (const tab of tabs) tab.add(small.url, {reliable: '', shared});
+    await allOpen(tabs.flatMap((tab) => tab.members));
+    const members = tabs.map((tab) => tab.members[0]!);
+    const refused = members.map(() => [] as unknown[]);
+    members.forEach(({el}, i) =>
+      el.addEventListener(
+        'ws-error',
+        ({detail}) => detail.kind === 'send-failed' && refused[i]!.push(detail.data),
+      ),
+    );
+    const big = (i: number) => `${i}${'x'.repeat(2000)}`;
+    members.forEach(({el}, i) => {
+      expect(el.send(big(i)), 'accepted: the page cannot know the server’s bound').to.equal(true);
+      expect(el.send(`after ${i}`)).to.equal(true);
+    });
+    await until(() => members.every(({el}) => el.queued === 0), {message: 'nothing waits'});
+    const received = (await small.received()) as unknown as {data: string}[];
+    expect(received.map(({data}) => data).sort()).to.deep.equal(['after 0', 'after 1']);
+    expect(refused, 'each its own, with its message').to.deep.equal([[big(0)], [big(1)]]);
+    expect(leaders(tabs).length, 'one of them holds the socket').to.equal(1);
+  });
+
   it("removing the holder's frame while every frame sends: each message once, in order, both ways", async () => {
     await handOver((holder) => holder.frame.remove());
   });

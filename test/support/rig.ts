@@ -66,7 +66,7 @@ export class Rig {
    * every session.
    */
   static async startReliable(
-    options: {resumeWindow?: number; interval?: number; timeout?: number} = {},
+    options: {resumeWindow?: number; interval?: number; timeout?: number; maxFrame?: number} = {},
   ): Promise<Rig> {
     return new Rig(await command('startReliable', options));
   }
