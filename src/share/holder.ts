@@ -19,8 +19,10 @@ export interface HolderHost {
   everyTab(): Promise<string[]>;
   /** Every tab that took part has heard of the final close: the holder may go. */
   finalHeard(): void;
-  /** The session resumed on another tab's socket: this one is no longer the holder. */
+  /** Another tab holds the socket now (its socket resumed the session, or it has the lock): this one follows. */
   superseded(): void;
+  /** Whether this page still holds the key's lock, as the lock manager says; absent without locks. */
+  readonly stillHeld?: (() => Promise<boolean>) | undefined;
 }
 
 type Sender = {tab: string; member: number};
@@ -98,6 +100,14 @@ export class Holder {
   readonly #heardFinal = new Set<string>();
   /** Still asking which tabs take part, to wait for each. */
   #gathering = false;
+  /**
+   * When this holder's code last ran. After a gap as long as its `timeout`,
+   * the page was paused (or its timers throttled), and a follower may have
+   * taken the socket over meanwhile: nothing is written until the lock
+   * manager says the lock is still this page's (`#doubting`).
+   */
+  #ranAt: number;
+  #doubting = false;
 
   /**
    * `whenToOpen` calls back when the socket may open (see the hub's
@@ -115,6 +125,7 @@ export class Holder {
     this.#env = env;
     this.term = term;
     this.#carried = carried;
+    this.#ranAt = env.now();
     const first = host.members()[0]!;
     const engine = new WsClient(socketOptions(first), {
       ...env,
@@ -212,6 +223,7 @@ export class Holder {
   // The followers.
 
   receive(message: FollowerMessage): void {
+    this.#mayWrite();
     // Anyone may ask whether the holder is there; everything else must come from a tab taking part.
     if (message.k === 'probe') this.#postBeat();
     else this.#vouched.take(message.tab, message);
@@ -275,10 +287,7 @@ export class Holder {
       else if (this.#adopted) this.#carryOn(this.#engine.link!.sent);
       this.#adopted = false;
       this.#carried = undefined;
-      for (const member of this.#host.members())
-        this.#writeOpen(idOf(this.#host.tab, member.id), member.openPayloads());
-      for (const [id, {open}] of this.#remote) this.#writeOpen(id, open);
-      this.#flush();
+      this.#writeWaiting();
     }
     if (change.state === ConnectionState.closed) {
       // A stop code or exhausted retries: final for every tab, including
@@ -432,6 +441,7 @@ export class Holder {
     if (!this.#host.post) return;
     this.#beat = this.#env.setTimeout(() => {
       if (!this.#live()) return;
+      this.#mayWrite();
       this.#postBeat();
       this.#checkPresence();
       this.#scheduleBeat();
@@ -507,7 +517,37 @@ export class Holder {
     }
   }
 
+  /** Everyone's subscriptions not yet in, then what waits in the outbox. */
+  #writeWaiting(): void {
+    for (const member of this.#host.members())
+      this.#writeOpen(idOf(this.#host.tab, member.id), member.openPayloads());
+    for (const [id, {open}] of this.#remote) this.#writeOpen(id, open);
+    this.#flush();
+  }
+
+  /** Notes that the holder runs; false while it must not write, until it knows it still holds the socket. */
+  #mayWrite(): boolean {
+    const now = this.#env.now();
+    const gap = now - this.#ranAt;
+    this.#ranAt = now;
+    if (this.#doubting) return false;
+    const {stillHeld} = this.#host;
+    if (!stillHeld || gap < this.#engine.options.timeout) return true;
+    this.#doubting = true;
+    void stillHeld().then((held) => {
+      if (!this.#live()) return;
+      // Another tab has the lock: this page follows it, and writes nothing more here.
+      if (!held) return this.#host.superseded();
+      this.#doubting = false;
+      if (this.#engine.state !== ConnectionState.open) return;
+      this.#writeWaiting();
+      if (this.#reliable) this.#postBeat();
+    });
+    return false;
+  }
+
   #flush(): void {
+    if (!this.#mayWrite()) return;
     while (this.#outbox.length) {
       const written = this.#write(this.#outbox[0]!.payload);
       // Refused by an open session with nothing unacknowledged, so not for its
@@ -560,7 +600,7 @@ export class Holder {
 
   /** False when they went out already. */
   #writeOpen(id: string, open: readonly unknown[]): boolean {
-    if (this.#opened.has(id)) return false;
+    if (this.#opened.has(id) || !this.#mayWrite()) return false;
     let at = 0;
     for (const payload of open) if (this.#write(payload) && this.#reliable) at = this.#engine.link!.sent;
     this.#opened.set(id, at);

@@ -263,6 +263,7 @@ export class Hub {
         everyTab: () => this.#everyTab(),
         finalHeard: () => this.#finalHeard(),
         superseded: () => this.#superseded(),
+        stillHeld: channel && (() => this.#lockHolder().then(({mine}) => mine !== false)),
       },
       this.#env,
       this.#term,
@@ -324,7 +325,7 @@ export class Hub {
     this.#tellRole();
   }
 
-  /** Another tab's socket resumed the session: this page's holder lets the lock go (if it still has it) and follows. */
+  /** Another tab holds the socket now: this page's holder lets the lock go (if it still has it) and follows. */
   #superseded(): void {
     if (!(this.#role instanceof Holder)) return;
     const lock = this.#lock;

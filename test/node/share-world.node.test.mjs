@@ -589,6 +589,33 @@ describe('issue 18 in the multi-tab world', () => {
     assert.equal(holders([...bs, ...cs]).length, 1, 'one holder');
   });
 
+  it('a hung holder that runs again writes nothing on its old socket before it knows whether it still holds the lock', async (t) => {
+    const world = newWorld(t, {randomRange: [0, 0]});
+    const {
+      tabs: [a, b],
+      byTab: [[el], bs],
+    } = await openTabs(world, [[{timeout: 1000}], [{timeout: 1000}]]);
+    const old = world.server.connections.at(-1);
+    // Its element sends as the page runs again, before the lock manager's word that the lock was taken.
+    a.hang(4000);
+    a.environment.setTimeout(() => el.client.send('after the hang'), 0);
+    assert.ok(
+      await world.runUntil(() => world.server.connections.at(-1) !== old, 3000),
+      'the follower took over with a socket of its own',
+    );
+    const next = world.server.connections.at(-1);
+    assert.equal(next.tab, b.name);
+    await world.advance(4000);
+    await allOpen(world, [el]);
+    const got = world.server.received.filter(({data}) => data === 'after the hang');
+    assert.deepEqual(
+      got.map(({conn}) => conn),
+      [next.id],
+      'once, on the new holder’s socket: two sockets cannot keep one element’s order',
+    );
+    assert.deepEqual(holders([el, ...bs]), bs.map(String), 'the hung tab follows');
+  });
+
   it("a follower that has just joined judges a holder hung at once by the holder's timeout, not by the one it assumed before it knew the holder", async (t) => {
     const world = newWorld(t, {randomRange: [0, 0]});
     const a = world.tab();
