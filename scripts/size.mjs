@@ -43,9 +43,9 @@ import {gzipSync} from 'node:zlib';
 // socket, before it writes, cost the chunk 0.10 KB more.
 const BUDGETS = {
   entry: 11.0 * 1024,
-  sharing: 7.02 * 1024,
+  sharing: 7.05 * 1024,
   reliable: 6.12 * 1024,
-  'entry with sharing': 17.98 * 1024,
+  'entry with sharing': 18.03 * 1024,
   'entry with reliable': 17.09 * 1024,
 };
 const FILES = {

@@ -159,6 +159,10 @@ export class Holder {
     this.#announce();
   }
 
+  get reliable(): boolean {
+    return this.#reliable;
+  }
+
   get snapshot(): Snapshot {
     const engine = this.#engine;
     const state = this.#settling ? ConnectionState.connecting : engine.state;

@@ -72,6 +72,12 @@ export class Hub {
     return this.#role instanceof Holder;
   }
 
+  /** The socket carries a reliable session (docs/PROTOCOL.md). */
+  get reliable(): boolean {
+    const role = this.#role;
+    return role instanceof Holder ? role.reliable : !!role?.session;
+  }
+
   get snapshot(): Snapshot {
     if (this.#role) return this.#role.snapshot;
     // Before a holder is known, its timeout is taken to be this page's: the

@@ -388,7 +388,10 @@ export class SharedClient<In = unknown, Out = unknown> implements HubMember {
     const detail: StateChange = {state, previousState, attempt: this.attempt};
     if (code !== undefined) Object.assign(detail, {code, reason: reason ?? ''});
     if (delay !== undefined && state === ConnectionState.reconnecting) detail.delay = delay;
-    if (resumed !== undefined && state === ConnectionState.open) detail.resumed = resumed;
+    // An element that comes to a reliable session's open socket (it joined, or heard of the open
+    // only from a beat) starts its part of it: it resumed nothing.
+    const carried = resumed ?? (this.#hub?.reliable ? false : undefined);
+    if (carried !== undefined && state === ConnectionState.open) detail.resumed = carried;
     this.#events.emit('state', detail);
   }
 

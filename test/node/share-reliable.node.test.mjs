@@ -303,6 +303,21 @@ describe('shared and reliable: the session outlives the holding tab', () => {
     }
   });
 
+  it('tells an element that joins the open session, in the holding tab or a following one, that it resumed nothing', async (t) => {
+    const {world, tabs, els} = await threeTabs(t);
+    await settled(world, els);
+    const joiners = [insert(tabs[0], 'A2'), insert(tabs[1], 'B2'), insert(world.tab({name: 'D'}), 'D')];
+    await settled(world, joiners);
+    for (const el of joiners) {
+      const opens = el.states.filter(({state}) => state === 'open');
+      assert.deepEqual(
+        opens.map(({resumed}) => resumed),
+        [false],
+        `${el}: one open, resumed false`,
+      );
+    }
+  });
+
   it('writes on past the bound of unacknowledged messages as the server acknowledges, with no later send', async (t) => {
     const {world, app, els} = await threeTabs(t);
     const [a, b] = els;
