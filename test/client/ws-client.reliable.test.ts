@@ -561,6 +561,21 @@ describe('WsClient reliable: malformed frames and the heartbeat', () => {
     expect(h.messages).to.have.length(23);
   });
 
+  it('sets its ack timer again when it fired before the ack was due (as Node’s timers may, by up to a ms)', () => {
+    const world = fakeWorld();
+    const {setTimeout} = world.environment;
+    let early = false;
+    world.environment.setTimeout = (callback, ms) =>
+      setTimeout(callback, early ? ((early = false), ms - 1) : ms);
+    const h = opened({heartbeatInterval: 0}, world);
+    early = true;
+    h.server.send('a');
+    h.world.clock.advance(9);
+    expect(written(h.world.sockets.last).slice(1), 'not due yet').to.deep.equal([]);
+    h.world.clock.advance(1);
+    expect(written(h.world.sockets.last).slice(1)).to.deep.equal(['a1']);
+  });
+
   it('never leaves a socket behind when reliable is turned off: what the session held goes plain', () => {
     const h = opened();
     h.client.send('held');
