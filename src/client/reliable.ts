@@ -89,6 +89,8 @@ export class ReliableLink {
   /** The accepted messages not yet acknowledged, in order, as the endpoint keeps them. */
   #entries: Entry[] = [];
   readonly #pending = new Map<number, Pending>();
+  /** When the engine's ack timer is set to fire; undefined when it is not set. */
+  #ackAt: number | undefined;
   /** Called with each acknowledgement from the server: it has every message up to `upTo` (sharing confirms them to their tabs). */
   onAcknowledged: ((upTo: number) => void) | undefined;
 
@@ -137,12 +139,14 @@ export class ReliableLink {
   /** The heartbeat's ping, carrying the ack when one is owed. */
   ping(): Wire {
     const frame = this.#endpoint.ping(this.#hooks.now());
-    this.#hooks.schedule(this.#endpoint.nextDeadline());
+    this.#schedule();
     return frame;
   }
 
   /** The ack timer fired. */
   tick(): void {
+    // It fired: set again if an ack is still owed.
+    this.#ackAt = undefined;
     this.#apply(this.#endpoint.tick(this.#hooks.now()));
   }
 
@@ -272,8 +276,19 @@ export class ReliableLink {
     this.#write(output.frames);
     let pong = false;
     for (const event of output.events) pong = this.#handle(event, raw) || pong;
-    this.#hooks.schedule(this.#endpoint.nextDeadline());
+    this.#schedule();
     return pong;
+  }
+
+  /**
+   * Sets the engine's ack timer to the next deadline. The deadline stays the
+   * same from one message to the next until an ack goes: a timer is set only
+   * when it moves, not for every message. (The engine clears its timers with
+   * a connection; the next one's handshake, with no ack owed, clears this.)
+   */
+  #schedule(): void {
+    const at = this.#endpoint.nextDeadline();
+    if (at !== this.#ackAt) this.#hooks.schedule((this.#ackAt = at));
   }
 
   #handle(event: EndpointEvent, raw: unknown): boolean {

@@ -138,8 +138,7 @@ interface Harness {
   messages: unknown[];
 }
 
-function setup(options: Partial<WsClientOptions> = {}): Harness {
-  const world = fakeWorld();
+function setup(options: Partial<WsClientOptions> = {}, world = fakeWorld()): Harness {
   const client = new WsClient(
     {url: 'wss://server.example/ws', heartbeatInterval: 1000, timeout: 500, reliable: true, ...options},
     world.environment,
@@ -152,8 +151,8 @@ function setup(options: Partial<WsClientOptions> = {}): Harness {
 }
 
 /** Connects, and the server accepts and answers the handshake. */
-function opened(options: Partial<WsClientOptions> = {}): Harness {
-  const h = setup(options);
+function opened(options: Partial<WsClientOptions> = {}, world?: FakeWorld): Harness {
+  const h = setup(options, world);
   h.client.connect();
   h.server.accept();
   return h;
@@ -535,6 +534,46 @@ describe('WsClient reliable: malformed frames and the heartbeat', () => {
     expect(written(socket).slice(1)).to.deep.equal([]);
     h.world.clock.advance(10);
     expect(written(socket).slice(1)).to.deep.equal(['a2']);
+  });
+
+  it('sets its ack timer once for a run of messages, not once for each, and again after each ack and reconnect', () => {
+    const world = fakeWorld();
+    const {setTimeout} = world.environment;
+    let timers = 0;
+    world.environment.setTimeout = (callback, ms) => (timers++, setTimeout(callback, ms));
+    const h = opened({heartbeatInterval: 0}, world);
+    timers = 0;
+    for (let i = 0; i < 20; i++) h.server.send(`m${i}`);
+    expect(timers, 'one timer for 20 messages').to.equal(1);
+    h.world.clock.advance(10);
+    expect(written(h.world.sockets.last).slice(1)).to.deep.equal(['a20']);
+    h.server.send('after the ack');
+    h.world.clock.advance(10);
+    expect(written(h.world.sockets.last).slice(1)).to.deep.equal(['a20', 'a21']);
+    // Dropped and back (on `online`) within the same ms: the new connection's deadline is the old timer's.
+    h.server.send('before the drop');
+    h.server.drop();
+    h.world.signal('online');
+    const socket = h.server.accept();
+    h.server.send('on the new connection');
+    h.world.clock.advance(10);
+    expect(written(socket).slice(1), 'acknowledged on the new connection').to.deep.equal(['a23']);
+    expect(h.messages).to.have.length(23);
+  });
+
+  it('sets its ack timer again when it fired before the ack was due (as Node’s timers may, by up to a ms)', () => {
+    const world = fakeWorld();
+    const {setTimeout} = world.environment;
+    let early = false;
+    world.environment.setTimeout = (callback, ms) =>
+      setTimeout(callback, early ? ((early = false), ms - 1) : ms);
+    const h = opened({heartbeatInterval: 0}, world);
+    early = true;
+    h.server.send('a');
+    h.world.clock.advance(9);
+    expect(written(h.world.sockets.last).slice(1), 'not due yet').to.deep.equal([]);
+    h.world.clock.advance(1);
+    expect(written(h.world.sockets.last).slice(1)).to.deep.equal(['a1']);
   });
 
   it('never leaves a socket behind when reliable is turned off: what the session held goes plain', () => {
