@@ -10,14 +10,12 @@
 import {ClientEndpoint, type EndpointEvent, type Output, type SendResult} from '../protocol/endpoint.js';
 import {type Payload, SUBPROTOCOL, type Wire} from '../protocol/frames.js';
 import type {TimerHandle} from './environment.js';
+import type {HeartbeatClock} from './heartbeat.js';
 import type {RequestErrorKind} from './request-error.js';
 import type {ErrorKind} from './ws-client.js';
 
-/** What the link needs from the engine. */
-export interface LinkHooks {
-  now(): number;
-  setTimeout(callback: () => void, ms: number): TimerHandle;
-  clearTimeout(handle: TimerHandle): void;
+/** What the link needs from the engine: its clock and timers (whose callbacks run as the engine's own), and these. */
+export interface LinkHooks extends HeartbeatClock {
   /** Writes a frame on the open reliable connection. */
   write(frame: Wire): void;
   /** Delivers an application message. */
@@ -30,7 +28,7 @@ export interface LinkHooks {
   /** The ack timer: call `tick()` at `at` (a `now()` time), or no more. */
   schedule(at: number | undefined): void;
   /** The open messages, serialised, for the start of each new session. */
-  startMessages(): Payload[];
+  startMessages(): {payload: unknown}[];
   /** How inbound binary data is given to the application. */
   binaryType(): 'blob' | 'arraybuffer';
   /** A reply as the application reads it: with `json`, parsed. */
@@ -56,7 +54,22 @@ interface Pending {
 /** Something the application handed back when a session ends or stops being reliable. */
 export interface Unsent {
   readonly data: unknown;
-  readonly payload: Payload;
+  readonly payload: unknown;
+}
+
+/**
+ * What the engine accepted while the protocol's code was loading, in
+ * order: a message, or a request, which its own timer fails if the code
+ * never comes.
+ */
+export interface Waiting extends Unsent {
+  readonly request?: {
+    /** `now()` by which it must have its reply. */
+    readonly deadline: number;
+    readonly timer: TimerHandle;
+    resolve(value: unknown): void;
+    reject(error: unknown): void;
+  };
 }
 
 /** A session as another client needs it to carry it on: its id, its token, and the mark of what was received. */
@@ -66,9 +79,19 @@ export interface CarriedSession {
   readonly received: number;
 }
 
-/** Makes the link; the engine gets it from the lazily loaded module. */
-export function createLink(hooks: LinkHooks): ReliableLink {
-  return new ReliableLink(hooks);
+/** Makes the link, which takes on what waited for it; the engine gets it from the lazily loaded module. */
+export function createLink(hooks: LinkHooks, waiting: readonly Waiting[] = []): ReliableLink {
+  const link = new ReliableLink(hooks);
+  for (const {data, payload, request} of waiting) {
+    if (!request) {
+      link.send(data, payload);
+      continue;
+    }
+    hooks.clearTimeout(request.timer);
+    const left = Math.max(1, request.deadline - hooks.now());
+    link.request(data, payload, left).then(request.resolve, request.reject);
+  }
+  return link;
 }
 
 /**
@@ -235,7 +258,7 @@ export class ReliableLink {
   #newEndpoint(): ClientEndpoint {
     return new ClientEndpoint({
       maxUnacked: Infinity,
-      startMessages: () => this.#hooks.startMessages(),
+      startMessages: () => this.#hooks.startMessages().map(({payload}) => payload as Payload),
     });
   }
 

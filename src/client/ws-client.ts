@@ -8,7 +8,7 @@ import {
   type TimerHandle,
 } from './environment.js';
 import {Emitter} from './emitter.js';
-import {Heartbeat, LATE_TIMER_SLACK} from './heartbeat.js';
+import {Heartbeat, type HeartbeatClock, LATE_TIMER_SLACK} from './heartbeat.js';
 import {
   DEFAULT_OPTIONS,
   mergeOptions,
@@ -19,7 +19,7 @@ import {
 } from './options.js';
 import {errorDetail, Outgoing} from './outgoing.js';
 import {describe, fromPayload} from './payload.js';
-import type {ReliableLink} from './reliable.js';
+import type {ReliableLink, Waiting} from './reliable.js';
 import {loadedLink, loadLink} from './reliable-loader.js';
 import {RequestError} from './request-error.js';
 import {redactUrl, resolveSocketUrl} from './url.js';
@@ -90,19 +90,11 @@ export interface WsClientEventMap<In = unknown> {
 
 type TimerName = 'connect' | 'retry' | 'stable' | 'ack';
 type Cause = {code?: number; reason?: string};
-/** A request waiting, with the message, for the reliable code to load. */
-type Deferred = {
-  /** `now()` by which it must have its reply; its own timer says so if the link never takes it. */
-  deadline: number;
-  timer: TimerHandle;
-  resolve(value: unknown): void;
-  reject(error: unknown): void;
-};
 /**
  * A message waiting for the next open: what `send()` was given, and what
  * goes on the wire; or a request, until the reliable link takes it.
  */
-type Queued = {data: unknown; payload: unknown; request?: Deferred};
+type Queued = Waiting;
 
 /** Close code the client uses when it gives a socket up (the browser allows 1000 and 3000–4999). */
 const CLOSE_NORMAL = 1000;
@@ -150,6 +142,8 @@ export class WsClient<In = unknown, Out = unknown> {
   readonly #warn = warnOnce();
 
   readonly #timers = new Map<TimerName, TimerHandle>();
+  /** The environment's clock and timers, whose callbacks run as changes of this client (the heartbeat's, the link's). */
+  readonly #clock: HeartbeatClock;
   #connectDueAt = 0;
   readonly #heartbeat: Heartbeat;
   #latency: number | undefined;
@@ -167,18 +161,16 @@ export class WsClient<In = unknown, Out = unknown> {
     this.#env = {...defaultEnvironment(), ...environment};
     const env = this.#env;
     this.#events = new Emitter((callback, ms) => env.setTimeout(callback, ms));
-    this.#heartbeat = new Heartbeat(
-      {
-        now: () => env.now(),
-        setTimeout: (callback, ms) => env.setTimeout(() => this.#run(callback), ms),
-        clearTimeout: (handle) => env.clearTimeout(handle),
-      },
-      {
-        ping: () => this.#transmit(this.#reliableSocket ? this.#link!.ping() : this.#options.pingMessage),
-        dead: () => this.#attemptFailed('heartbeat-timeout', this.#heartbeatTimeoutMessage()),
-        log: (line) => this.#log(line),
-      },
-    );
+    this.#clock = {
+      now: () => env.now(),
+      setTimeout: (callback, ms) => env.setTimeout(() => this.#run(callback), ms),
+      clearTimeout: (handle) => env.clearTimeout(handle),
+    };
+    this.#heartbeat = new Heartbeat(this.#clock, {
+      ping: () => this.#transmit(this.#reliableSocket ? this.#link!.ping() : this.#options.pingMessage),
+      dead: () => this.#attemptFailed('heartbeat-timeout', this.#heartbeatTimeoutMessage()),
+      log: (line) => this.#log(line),
+    });
     this.configure(options);
   }
 
@@ -230,12 +222,15 @@ export class WsClient<In = unknown, Out = unknown> {
       const before = this.#options;
       this.#options = mergeOptions(before, changes, this.#warn);
       const after = this.#options;
-      if (this.#socket && !after.reliable && after.binaryType !== before.binaryType)
-        this.#socket.binaryType = after.binaryType;
+      // A reliable socket reads frames as ArrayBuffer; a plain one as the application says.
+      if (this.#socket && (!after.reliable || this.#plainOpen())) this.#socket.binaryType = after.binaryType;
       this.#heartbeat.configure(heartbeatSettings(after));
       if (after.reliable) this.#prepareLink();
-      else if (this.#link) this.#dropLink('reliable was turned off');
-      else this.#dropDeferred(undefined, 'closed', 'reliable was turned off');
+      else if (this.#link) {
+        // What the session held goes back to the plain queue; its requests fail.
+        this.#queue.requeue(this.#link.drain('closed', 'reliable was turned off'));
+        this.#link = undefined;
+      } else this.#dropDeferred(undefined, 'closed', 'reliable was turned off');
       const target = (options: ResolvedOptions) =>
         `${options.url} ${protocolList(options.protocols)} ${options.reliable}`;
       const hasTarget = (options: ResolvedOptions) => options.url !== undefined || !!options.urlProvider;
@@ -382,7 +377,7 @@ export class WsClient<In = unknown, Out = unknown> {
           () => this.#run(() => this.#dropDeferred(request, 'request-timeout', `no reply within ${wait} ms`)),
           wait,
         );
-        const request: Deferred = {deadline: this.#env.now() + wait, timer, resolve, reject};
+        const request = {deadline: this.#env.now() + wait, timer, resolve, reject};
         this.#queue.add({data, payload, request});
       });
     });
@@ -448,38 +443,29 @@ export class WsClient<In = unknown, Out = unknown> {
       return;
     }
     const env = this.#env;
-    const link = source({
-      now: () => env.now(),
-      setTimeout: (callback, ms) => env.setTimeout(() => this.#run(callback), ms),
-      clearTimeout: (handle) => env.clearTimeout(handle),
-      write: (frame) => this.#socket && this.#reliableSocket && this.#transmit(frame),
-      message: (data) => this.#deliver(data),
-      error: (kind, message, data, error) => this.#emitError(kind, message, error, data),
-      opened: (resumed) => this.#onSessionOpen(resumed),
-      broken: (code, reason, message, raw) => this.#onProtocolError(code, reason, message, raw),
-      schedule: (at) =>
-        at === undefined
-          ? this.#clearTimer('ack')
-          : this.#setTimer('ack', Math.max(0, at - env.now()), () => this.#link?.tick()),
-      startMessages: () => this.#serializedOpenMessages(),
-      binaryType: () => this.#options.binaryType,
-      parse: (data) => fromPayload(data, this.#options.json),
-      requestError: (kind, message) => new RequestError(kind, message),
-    });
-    this.#link = link;
-    for (const {data, payload, request} of this.#queue.take()) {
-      if (!request) {
-        link.send(data, payload);
-        continue;
-      }
-      env.clearTimeout(request.timer);
-      const left = Math.max(1, request.deadline - env.now());
-      link.request(data, payload, left).then(request.resolve, request.reject);
-    }
+    this.#link = source(
+      {
+        ...this.#clock,
+        write: (frame) => this.#socket && this.#reliableSocket && this.#transmit(frame),
+        message: (data) => this.#deliver(data),
+        error: (kind, message, data, error) => this.#emitError(kind, message, error, data),
+        opened: (resumed) => this.#opened({resumed}),
+        broken: (code, reason, message, raw) => this.#onProtocolError(code, reason, message, raw),
+        schedule: (at) =>
+          at === undefined
+            ? this.#clearTimer('ack')
+            : this.#setTimer('ack', Math.max(0, at - env.now()), () => this.#link?.tick()),
+        startMessages: () => this.#openMessages(),
+        binaryType: () => this.#options.binaryType,
+        parse: (data) => fromPayload(data, this.#options.json),
+        requestError: (kind, message) => new RequestError(kind, message),
+      },
+      this.#queue.take(),
+    );
   }
 
   /** A request that waited for the protocol's code fails: it timed out, or the client closed or left reliable. */
-  #dropDeferred(request: Deferred | undefined, kind: 'request-timeout' | 'closed', message: string): void {
+  #dropDeferred(request: Queued['request'], kind: 'request-timeout' | 'closed', message: string): void {
     const items = this.#queue.take();
     for (const item of items) {
       if (request ? item.request !== request : !item.request) {
@@ -491,21 +477,14 @@ export class WsClient<In = unknown, Out = unknown> {
     }
   }
 
-  /** `reliable` went off: what the session held goes back to the plain queue, requests fail. */
-  #dropLink(why: string): void {
-    const unsent = this.#link!.drain('closed', why);
-    this.#link = undefined;
-    const waiting = this.#queue.take();
-    for (const item of [...unsent, ...waiting]) this.#queue.add(item);
-  }
-
-  #serializedOpenMessages(): string[] {
-    const payloads: string[] = [];
-    for (const message of this.#options.openMessages) {
-      const payload = this.#queue.serialize(message, this.#options.json);
-      if (payload !== undefined) payloads.push(payload as string);
+  /** The open messages that can go on the wire, each with what the application gave. */
+  #openMessages(): Queued[] {
+    const messages: Queued[] = [];
+    for (const data of this.#options.openMessages) {
+      const payload = this.#queue.serialize(data, this.#options.json);
+      if (payload !== undefined) messages.push({data, payload});
     }
-    return payloads;
+    return messages;
   }
 
   #offline(): boolean {
@@ -637,33 +616,24 @@ export class WsClient<In = unknown, Out = unknown> {
       link.open();
       return;
     }
-    if (link) this.#refused(link);
-    this.#clearTimer('connect');
-    this.#log('open');
-    this.#setState(ConnectionState.open);
-    this.#heartbeat.start(heartbeatSettings(this.#options));
+    if (link) {
+      // The server did not select the subprotocol: this connection is plain, and what the session held goes on it.
+      this.#queue.requeue(link.refused(!this.#refusalReported));
+      this.#refusalReported = true;
+      this.#socket!.binaryType = this.#options.binaryType;
+    }
+    this.#opened();
     // Renewed subscriptions first, then what waited, before any listener
     // hears of the open, so that nothing sent from a listener overtakes them.
-    for (const message of this.#options.openMessages) {
-      const payload = this.#queue.serialize(message, this.#options.json);
-      if (payload !== undefined) this.#transmit(payload, message);
-    }
-    for (const {data, payload} of this.#queue.take()) this.#transmit(payload, data);
-    this.#setTimer('stable', this.#options.stableAfter, () => (this.#attempt = 0));
+    for (const {data, payload} of [...this.#openMessages(), ...this.#queue.take()])
+      this.#transmit(payload, data);
   }
 
-  /** The server did not select the subprotocol: this connection is plain, and what the session held goes on it. */
-  #refused(link: ReliableLink): void {
-    const unsent = link.refused(!this.#refusalReported);
-    this.#refusalReported = true;
-    const waiting = this.#queue.take();
-    for (const item of [...unsent, ...waiting]) this.#queue.add(item);
-  }
-
-  #onSessionOpen(resumed: boolean): void {
+  /** Open: on a plain connection at once, on a reliable one once the session is answered (`resumed` says how). */
+  #opened(cause: {resumed?: boolean} = {}): void {
     this.#clearTimer('connect');
-    this.#log(resumed ? 'open, session resumed' : 'open, new session');
-    this.#setState(ConnectionState.open, {resumed});
+    this.#log('open');
+    this.#setState(ConnectionState.open, cause);
     this.#heartbeat.start(heartbeatSettings(this.#options));
     this.#setTimer('stable', this.#options.stableAfter, () => (this.#attempt = 0));
   }
@@ -683,11 +653,7 @@ export class WsClient<In = unknown, Out = unknown> {
     }
     const isPong = data === this.#options.pongMessage;
     this.#noteReceived(isPong);
-    if (isPong) return;
-    // A plain connection of a reliable client reads frames as ArrayBuffer.
-    const binary =
-      this.#options.reliable && data instanceof ArrayBuffer && this.#options.binaryType === 'blob';
-    this.#deliver(binary ? new Blob([data]) : data);
+    if (!isPong) this.#deliver(data);
   }
 
   /** Anything arrived: the connection is alive; a pong also measures the round trip. */
@@ -774,8 +740,7 @@ export class WsClient<In = unknown, Out = unknown> {
     this.#link = undefined;
     this.#halt(cause.reason ?? '', cause.code ?? CLOSE_NORMAL);
     this.#dropDeferred(undefined, 'closed', 'the connection was closed');
-    const waiting = this.#queue.take();
-    for (const item of [...unsent, ...waiting]) this.#queue.add(item);
+    this.#queue.requeue(unsent);
     this.#queue.discard(unsent.length ? 'were not sent, or not acknowledged' : undefined);
     this.#setState(ConnectionState.closed, cause);
   }
