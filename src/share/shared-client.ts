@@ -19,7 +19,7 @@ import {
   type StateChange,
   type WsClientEventMap,
 } from '../client/ws-client.js';
-import {defaultShareEnvironment, type ShareEnvironment} from './environment.js';
+import type {ShareEnvironment} from './environment.js';
 import type {Hub} from './hub.js';
 import {type HubSource, loadedHubs, loadHubs} from './hubs.js';
 import type {HubMember, Sent} from './member.js';
@@ -61,7 +61,8 @@ let lastId = 0;
 export class SharedClient<In = unknown, Out = unknown> implements HubMember {
   readonly id = ++lastId;
   readonly #env: Environment;
-  readonly #shareEnv: ShareEnvironment;
+  /** What it was given of sharing's environment; sharing's code fills in the platform's for the rest. */
+  readonly #shareEnv: Partial<ShareEnvironment>;
   readonly #events: Emitter<SharedClientEventMap>;
   #options: ResolvedOptions = DEFAULT_OPTIONS;
   #share = '';
@@ -83,7 +84,7 @@ export class SharedClient<In = unknown, Out = unknown> implements HubMember {
     environment: Partial<Environment & ShareEnvironment> = {},
   ) {
     this.#env = {...defaultEnvironment(), ...environment};
-    this.#shareEnv = {...defaultShareEnvironment(), ...environment};
+    this.#shareEnv = environment;
     this.#events = new Emitter((callback, ms) => this.#env.setTimeout(callback, ms));
     this.configure(options);
   }
