@@ -25,8 +25,6 @@ export interface LinkHooks extends HeartbeatClock {
   opened(resumed: boolean): void;
   /** The server broke the protocol: the connection must close with `code`; `message` says so to the application. */
   broken(code: number, reason: string, message: string, raw: unknown): void;
-  /** The ack timer: call `tick()` at `at` (a `now()` time), or no more. */
-  schedule(at: number | undefined): void;
   /** The open messages, serialised, for the start of each new session. */
   startMessages(): {payload: unknown}[];
   /** How inbound binary data is given to the application. */
@@ -112,6 +110,8 @@ export class ReliableLink {
   /** The accepted messages not yet acknowledged, in order, as the endpoint keeps them. */
   #entries: Entry[] = [];
   readonly #pending = new Map<number, Pending>();
+  /** The endpoint's next deadline (an ack owed, a retransmission), while connected. */
+  #timer: TimerHandle | undefined;
   /** Called with each acknowledgement from the server: it has every message up to `upTo` (sharing confirms them to their tabs). */
   onAcknowledged: ((upTo: number) => void) | undefined;
 
@@ -160,18 +160,14 @@ export class ReliableLink {
   /** The heartbeat's ping, carrying the ack when one is owed. */
   ping(): Wire {
     const frame = this.#endpoint.ping(this.#hooks.now());
-    this.#hooks.schedule(this.#endpoint.nextDeadline());
+    this.#schedule();
     return frame;
-  }
-
-  /** The ack timer fired. */
-  tick(): void {
-    this.#apply(this.#endpoint.tick(this.#hooks.now()));
   }
 
   /** The connection is gone; everything unacknowledged is kept for the next. */
   disconnected(): void {
     this.#endpoint.disconnected();
+    this.#schedule();
   }
 
   /** Accepts a message; false, with an error reported, when it is refused. */
@@ -242,6 +238,7 @@ export class ReliableLink {
     this.#entries = [];
     this.#rejectAll(kind, why);
     this.#endpoint = this.#newEndpoint();
+    this.#schedule();
     return messages.map(({data, payload}) => ({data, payload}));
   }
 
@@ -295,8 +292,21 @@ export class ReliableLink {
     this.#write(output.frames);
     let pong = false;
     for (const event of output.events) pong = this.#handle(event, raw) || pong;
-    this.#hooks.schedule(this.#endpoint.nextDeadline());
+    this.#schedule();
     return pong;
+  }
+
+  /** Times the endpoint's next deadline, if it has one, in place of the last. */
+  #schedule(): void {
+    this.#hooks.clearTimeout(this.#timer);
+    const at = this.#endpoint.nextDeadline();
+    this.#timer =
+      at === undefined
+        ? undefined
+        : this.#hooks.setTimeout(
+            () => this.#apply(this.#endpoint.tick(this.#hooks.now())),
+            Math.max(0, at - this.#hooks.now()),
+          );
   }
 
   #handle(event: EndpointEvent, raw: unknown): boolean {

@@ -88,7 +88,7 @@ export interface WsClientEventMap<In = unknown> {
   latency: {latency: number};
 }
 
-type TimerName = 'connect' | 'retry' | 'stable' | 'ack';
+type TimerName = 'connect' | 'retry' | 'stable';
 type Cause = {code?: number; reason?: string};
 /**
  * A message waiting for the next open: what `send()` was given, and what
@@ -150,7 +150,7 @@ export class WsClient<In = unknown, Out = unknown> {
   #nextRetryAt: number | undefined;
   /** A pong has arrived, on any connection, since this client was made. */
   #ponged = false;
-  /** The reliable session, while `reliable` is on and its code is loaded. */
+  /** The reliable session, while `reliable` is on and its code is loaded; undefined whenever it is off. */
   #link: ReliableLink | undefined;
   /** The current socket selected the delivery subprotocol. */
   #reliableSocket = false;
@@ -442,7 +442,6 @@ export class WsClient<In = unknown, Out = unknown> {
       );
       return;
     }
-    const env = this.#env;
     this.#link = source(
       {
         ...this.#clock,
@@ -450,11 +449,13 @@ export class WsClient<In = unknown, Out = unknown> {
         message: (data) => this.#deliver(data),
         error: (kind, message, data, error) => this.#emitError(kind, message, error, data),
         opened: (resumed) => this.#opened({resumed}),
-        broken: (code, reason, message, raw) => this.#onProtocolError(code, reason, message, raw),
-        schedule: (at) =>
-          at === undefined
-            ? this.#clearTimer('ack')
-            : this.#setTimer('ack', Math.max(0, at - env.now()), () => this.#link?.tick()),
+        // The server broke the protocol: the connection goes, the session stays, and the next one resumes it.
+        // 1002 or 1009, as the protocol says; browsers allow only 1000 and 3000–4999, and there it closes without a code.
+        broken: (code, reason, message, raw) => {
+          this.#halt(reason, code);
+          this.#emitError('parse-error', message, undefined, raw);
+          this.#scheduleRetry({code, reason});
+        },
         startMessages: () => this.#openMessages(),
         binaryType: () => this.#options.binaryType,
         parse: (data) => fromPayload(data, this.#options.json),
@@ -581,7 +582,7 @@ export class WsClient<In = unknown, Out = unknown> {
     }
     this.#log(`connecting to ${redactUrl(url)}`);
     let socket: SocketLike;
-    const link = this.#options.reliable ? this.#link : undefined;
+    const link = this.#link;
     const protocols = protocolList(this.#options.protocols);
     try {
       socket = new Socket(url, link ? [...protocols, link.subprotocol] : protocols);
@@ -609,7 +610,7 @@ export class WsClient<In = unknown, Out = unknown> {
   }
 
   #onOpen(): void {
-    const link = this.#options.reliable ? this.#link : undefined;
+    const link = this.#link;
     if (link && this.#socket!.protocol === link.subprotocol) {
       // Open once the server has answered the handshake; the connect timer waits for that too.
       this.#reliableSocket = true;
@@ -636,14 +637,6 @@ export class WsClient<In = unknown, Out = unknown> {
     this.#setState(ConnectionState.open, cause);
     this.#heartbeat.start(heartbeatSettings(this.#options));
     this.#setTimer('stable', this.#options.stableAfter, () => (this.#attempt = 0));
-  }
-
-  /** The server broke the protocol: the connection goes, the session stays, and the next one resumes it. */
-  #onProtocolError(code: number, reason: string, message: string, raw: unknown): void {
-    // 1002 or 1009, as the protocol says; browsers allow only 1000 and 3000–4999, and there it closes without a code.
-    this.#halt(reason, code);
-    this.#emitError('parse-error', message, undefined, raw);
-    this.#scheduleRetry({code, reason});
   }
 
   #onMessage(data: unknown): void {
