@@ -430,17 +430,21 @@ export class WsClient<In = unknown, Out = unknown> {
     return false;
   }
 
-  /** Makes the reliable link, loading its code first if need be; what waited in the queue moves into it. */
-  #prepareLink(): void {
-    if (this.#link) return;
+  /**
+   * Makes the reliable link, loading its code first if need be; what waited
+   * in the queue moves into it. Returns the wait for the code, if there is one.
+   */
+  #prepareLink(): Promise<unknown> | undefined {
+    if (this.#link) return undefined;
     const source = loadedLink();
     if (!source) {
+      const loading = loadLink();
       // A failure is reported by the attempt that waits for it.
-      loadLink().then(
+      loading.then(
         () => this.#run(() => this.#options.reliable && this.#prepareLink()),
         () => undefined,
       );
-      return;
+      return loading;
     }
     this.#link = source(
       {
@@ -463,6 +467,7 @@ export class WsClient<In = unknown, Out = unknown> {
       },
       this.#queue.take(),
     );
+    return undefined;
   }
 
   /** A request that waited for the protocol's code fails: it timed out, or the client closed or left reliable. */
@@ -508,30 +513,23 @@ export class WsClient<In = unknown, Out = unknown> {
     this.#setState(ConnectionState.connecting);
     this.#armConnectTimer();
     const current = () => attemptId === this.#attemptId;
-    if (this.#options.reliable && !this.#link) {
-      this.#prepareLink();
-      if (!this.#link) {
-        loadLink().then(
-          // The link is made here too: another caller's wait for the code may end after this one.
-          () =>
-            this.#run(() => {
-              if (!current()) return;
-              this.#prepareLink();
-              this.#resolveUrl(current);
-            }),
-          (error) =>
-            this.#run(
-              () =>
-                current() &&
-                this.#attemptFailed(
-                  'socket-error',
-                  `the reliable delivery code could not be loaded: ${describe(error)}; the next attempt tries again`,
-                  error,
-                ),
-            ),
-        );
-        return;
-      }
+    const loading = this.#options.reliable ? this.#prepareLink() : undefined;
+    if (loading) {
+      loading.then(
+        // After the link is made: its own wait for the code was the first to be told.
+        () => this.#run(() => current() && this.#resolveUrl(current)),
+        (error) =>
+          this.#run(
+            () =>
+              current() &&
+              this.#attemptFailed(
+                'socket-error',
+                `the reliable delivery code could not be loaded: ${describe(error)}; the next attempt tries again`,
+                error,
+              ),
+          ),
+      );
+      return;
     }
     this.#resolveUrl(current);
   }
