@@ -271,19 +271,10 @@ export class SharedClient<In = unknown, Out = unknown> implements HubMember {
     this.#run(() => this.#hub && this.#events.emit('error', {...detail}));
   }
 
-  lost(): void {
-    this.#run(() => {
-      if (!this.#hub) return;
-      // Those a holder wrote into the lost session; the others go into the new one.
-      const items = this.#unconfirmed.take();
-      for (const item of items) if (item.at === undefined) this.#unconfirmed.add(item);
-      const data = items.filter((item) => item.at !== undefined).map((item) => item.data);
-      this.#error(
-        'session-lost',
-        `the server lost the session: a new session began; ${data.length} messages it may not have received are in data`,
-        data,
-      );
-    });
+  forget(test: (sent: Sent) => boolean): unknown[] {
+    const items = this.#unconfirmed.take();
+    for (const item of items) if (!test(item)) this.#unconfirmed.add(item);
+    return items.filter(test).map((item) => item.data);
   }
 
   roleChanged(): void {
