@@ -20,28 +20,6 @@ function bundleTypes() {
   };
 }
 
-/**
- * The element's stylesheet without the whitespace that makes it readable in
- * the source: terser keeps a template's text as it is. Only the space
- * between selectors (a descendant combinator) counts, and that stays.
- */
-function compactStyles() {
-  return {
-    name: 'compact-styles',
-    transform(code, id) {
-      if (!id.endsWith('/dist/ws-connection.js')) return null;
-      return code.replace(/(this\.styles = `)([^`]*)`/, (_, start, css) => {
-        const compact = css
-          .replace(/\s+/g, ' ')
-          .replace(/ ?([{}:;,]) ?/g, '$1')
-          .replace(/;}/g, '}')
-          .trim();
-        return `${start}${compact}\``;
-      });
-    },
-  };
-}
-
 /** The chunks loaded on first use, named by what they bring rather than by their entry module. */
 const DYNAMIC_CHUNKS = {registry: 'sharing', reliable: 'reliable'};
 
@@ -62,7 +40,6 @@ export default {
   },
   plugins: [
     bundleTypes(),
-    compactStyles(),
     nodeResolve(),
     terser({
       ecma: 2022,
