@@ -58,46 +58,16 @@ const OPTION_PROPERTIES = [
  */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- the interface below adds listener signatures, no member
 export class WsConnection<In = unknown, Out = unknown> extends ElementBase {
+  // One rule a line, written compactly: the CDN file carries this text as it is.
   static override styles = `
-    :host {
-      display: block;
-    }
-    :host([hidden]) {
-      display: none;
-    }
-    :host([hide-status]) [part='status'] {
-      display: none;
-    }
-    [part='status'] {
-      display: inline-flex;
-      align-items: center;
-      gap: 0.4em;
-      color: var(--ws-connection-status-color, inherit);
-      font: var(--ws-connection-status-font, inherit);
-    }
-    .indicator {
-      inline-size: var(--ws-connection-indicator-size, 0.6em);
-      block-size: var(--ws-connection-indicator-size, 0.6em);
-      border-radius: 50%;
-      background: currentColor;
-      opacity: 0.5;
-      flex: none;
-    }
-    :host([state='open']) .indicator {
-      background: var(--ws-connection-open-color, #1a7f37);
-      opacity: 1;
-    }
-    :host([state='connecting']) .indicator,
-    :host([state='reconnecting']) .indicator {
-      background: var(--ws-connection-pending-color, #9a6700);
-      opacity: 1;
-    }
-    :host([state='offline']) .indicator,
-    :host([state='closed']) .indicator {
-      background: var(--ws-connection-down-color, #cf222e);
-      opacity: 1;
-    }
-  `;
+:host{display:block}
+:host([hidden]),:host([hide-status]) [part='status']{display:none}
+[part='status']{display:inline-flex;align-items:center;gap:0.4em;color:var(--ws-connection-status-color,inherit);font:var(--ws-connection-status-font,inherit)}
+.indicator{inline-size:var(--ws-connection-indicator-size,0.6em);block-size:var(--ws-connection-indicator-size,0.6em);border-radius:50%;background:currentColor;opacity:0.5;flex:none}
+:host([state='open']) .indicator{background:var(--ws-connection-open-color,#1a7f37);opacity:1}
+:host([state='connecting']) .indicator,:host([state='reconnecting']) .indicator{background:var(--ws-connection-pending-color,#9a6700);opacity:1}
+:host([state='offline']) .indicator,:host([state='closed']) .indicator{background:var(--ws-connection-down-color,#cf222e);opacity:1}
+`;
 
   // Removing an attribute restores the engine's default.
   static override properties: PropertyDeclarations = {

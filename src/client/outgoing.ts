@@ -79,6 +79,11 @@ export class Outgoing<T extends {data: unknown}> {
     this.#items.push(item);
   }
 
+  /** Puts `items` back before everything held (what a reliable session gave back goes first). */
+  requeue(items: readonly T[]): void {
+    this.#items = [...items, ...this.#items];
+  }
+
   /** Everything held, in order; the queue is empty after. */
   take(): T[] {
     return this.#items.splice(0);

@@ -10,14 +10,12 @@
 import {ClientEndpoint, type EndpointEvent, type Output, type SendResult} from '../protocol/endpoint.js';
 import {type Payload, SUBPROTOCOL, type Wire} from '../protocol/frames.js';
 import type {TimerHandle} from './environment.js';
+import type {HeartbeatClock} from './heartbeat.js';
 import type {RequestErrorKind} from './request-error.js';
 import type {ErrorKind} from './ws-client.js';
 
-/** What the link needs from the engine. */
-export interface LinkHooks {
-  now(): number;
-  setTimeout(callback: () => void, ms: number): TimerHandle;
-  clearTimeout(handle: TimerHandle): void;
+/** What the link needs from the engine: its clock and timers (whose callbacks run as the engine's own), and these. */
+export interface LinkHooks extends HeartbeatClock {
   /** Writes a frame on the open reliable connection. */
   write(frame: Wire): void;
   /** Delivers an application message. */
@@ -27,10 +25,8 @@ export interface LinkHooks {
   opened(resumed: boolean): void;
   /** The server broke the protocol: the connection must close with `code`; `message` says so to the application. */
   broken(code: number, reason: string, message: string, raw: unknown): void;
-  /** The ack timer: call `tick()` at `at` (a `now()` time), or no more. */
-  schedule(at: number | undefined): void;
   /** The open messages, serialised, for the start of each new session. */
-  startMessages(): Payload[];
+  startMessages(): {payload: unknown}[];
   /** How inbound binary data is given to the application. */
   binaryType(): 'blob' | 'arraybuffer';
   /** A reply as the application reads it: with `json`, parsed. */
@@ -56,7 +52,22 @@ interface Pending {
 /** Something the application handed back when a session ends or stops being reliable. */
 export interface Unsent {
   readonly data: unknown;
-  readonly payload: Payload;
+  readonly payload: unknown;
+}
+
+/**
+ * What the engine accepted while the protocol's code was loading, in
+ * order: a message, or a request, which its own timer fails if the code
+ * never comes.
+ */
+export interface Waiting extends Unsent {
+  readonly request?: {
+    /** `now()` by which it must have its reply. */
+    readonly deadline: number;
+    readonly timer: TimerHandle;
+    resolve(value: unknown): void;
+    reject(error: unknown): void;
+  };
 }
 
 /** A session as another client needs it to carry it on: its id, its token, and the mark of what was received. */
@@ -66,9 +77,19 @@ export interface CarriedSession {
   readonly received: number;
 }
 
-/** Makes the link; the engine gets it from the lazily loaded module. */
-export function createLink(hooks: LinkHooks): ReliableLink {
-  return new ReliableLink(hooks);
+/** Makes the link, which takes on what waited for it; the engine gets it from the lazily loaded module. */
+export function createLink(hooks: LinkHooks, waiting: readonly Waiting[] = []): ReliableLink {
+  const link = new ReliableLink(hooks);
+  for (const {data, payload, request} of waiting) {
+    if (!request) {
+      link.send(data, payload);
+      continue;
+    }
+    hooks.clearTimeout(request.timer);
+    const left = Math.max(1, request.deadline - hooks.now());
+    link.request(data, payload, left).then(request.resolve, request.reject);
+  }
+  return link;
 }
 
 /**
@@ -89,8 +110,9 @@ export class ReliableLink {
   /** The accepted messages not yet acknowledged, in order, as the endpoint keeps them. */
   #entries: Entry[] = [];
   readonly #pending = new Map<number, Pending>();
-  /** When the engine's ack timer is set to fire; undefined when it is not set. */
-  #ackAt: number | undefined;
+  /** The timer of the endpoint's next deadline (an ack owed, a retransmission), while connected, and when it fires. */
+  #timer: TimerHandle | undefined;
+  #timerAt: number | undefined;
   /** Called with each acknowledgement from the server: it has every message up to `upTo` (sharing confirms them to their tabs). */
   onAcknowledged: ((upTo: number) => void) | undefined;
 
@@ -143,16 +165,10 @@ export class ReliableLink {
     return frame;
   }
 
-  /** The ack timer fired. */
-  tick(): void {
-    // It fired: set again if an ack is still owed.
-    this.#ackAt = undefined;
-    this.#apply(this.#endpoint.tick(this.#hooks.now()));
-  }
-
   /** The connection is gone; everything unacknowledged is kept for the next. */
   disconnected(): void {
     this.#endpoint.disconnected();
+    this.#schedule();
   }
 
   /** Accepts a message; false, with an error reported, when it is refused. */
@@ -223,6 +239,7 @@ export class ReliableLink {
     this.#entries = [];
     this.#rejectAll(kind, why);
     this.#endpoint = this.#newEndpoint();
+    this.#schedule();
     return messages.map(({data, payload}) => ({data, payload}));
   }
 
@@ -239,7 +256,7 @@ export class ReliableLink {
   #newEndpoint(): ClientEndpoint {
     return new ClientEndpoint({
       maxUnacked: Infinity,
-      startMessages: () => this.#hooks.startMessages(),
+      startMessages: () => this.#hooks.startMessages().map(({payload}) => payload as Payload),
     });
   }
 
@@ -281,14 +298,26 @@ export class ReliableLink {
   }
 
   /**
-   * Sets the engine's ack timer to the next deadline. The deadline stays the
-   * same from one message to the next until an ack goes: a timer is set only
-   * when it moves, not for every message. (The engine clears its timers with
-   * a connection; the next one's handshake, with no ack owed, clears this.)
+   * Times the endpoint's next deadline, if it has one, in place of the last.
+   * The deadline stays the same from one message to the next until an ack
+   * goes: the timer is set again only when it moves, not for every message.
    */
   #schedule(): void {
     const at = this.#endpoint.nextDeadline();
-    if (at !== this.#ackAt) this.#hooks.schedule((this.#ackAt = at));
+    if (at === this.#timerAt) return;
+    this.#hooks.clearTimeout(this.#timer);
+    this.#timerAt = at;
+    this.#timer =
+      at === undefined
+        ? undefined
+        : this.#hooks.setTimeout(
+            () => {
+              // It fired (a timer may fire a ms early): set again if something is still owed.
+              this.#timerAt = undefined;
+              this.#apply(this.#endpoint.tick(this.#hooks.now()));
+            },
+            Math.max(0, at - this.#hooks.now()),
+          );
   }
 
   #handle(event: EndpointEvent, raw: unknown): boolean {

@@ -8,7 +8,7 @@ import {
   type TimerHandle,
 } from './environment.js';
 import {Emitter} from './emitter.js';
-import {Heartbeat, LATE_TIMER_SLACK} from './heartbeat.js';
+import {Heartbeat, type HeartbeatClock, LATE_TIMER_SLACK} from './heartbeat.js';
 import {
   DEFAULT_OPTIONS,
   mergeOptions,
@@ -19,7 +19,7 @@ import {
 } from './options.js';
 import {errorDetail, Outgoing} from './outgoing.js';
 import {describe, fromPayload} from './payload.js';
-import type {ReliableLink} from './reliable.js';
+import type {ReliableLink, Waiting} from './reliable.js';
 import {loadedLink, loadLink} from './reliable-loader.js';
 import {RequestError} from './request-error.js';
 import {redactUrl, resolveSocketUrl} from './url.js';
@@ -88,21 +88,13 @@ export interface WsClientEventMap<In = unknown> {
   latency: {latency: number};
 }
 
-type TimerName = 'connect' | 'retry' | 'stable' | 'ack';
+type TimerName = 'connect' | 'retry' | 'stable';
 type Cause = {code?: number; reason?: string};
-/** A request waiting, with the message, for the reliable code to load. */
-type Deferred = {
-  /** `now()` by which it must have its reply; its own timer says so if the link never takes it. */
-  deadline: number;
-  timer: TimerHandle;
-  resolve(value: unknown): void;
-  reject(error: unknown): void;
-};
 /**
  * A message waiting for the next open: what `send()` was given, and what
  * goes on the wire; or a request, until the reliable link takes it.
  */
-type Queued = {data: unknown; payload: unknown; request?: Deferred};
+type Queued = Waiting;
 
 /** Close code the client uses when it gives a socket up (the browser allows 1000 and 3000–4999). */
 const CLOSE_NORMAL = 1000;
@@ -150,13 +142,15 @@ export class WsClient<In = unknown, Out = unknown> {
   readonly #warn = warnOnce();
 
   readonly #timers = new Map<TimerName, TimerHandle>();
+  /** The environment's clock and timers, whose callbacks run as changes of this client (the heartbeat's, the link's). */
+  readonly #clock: HeartbeatClock;
   #connectDueAt = 0;
   readonly #heartbeat: Heartbeat;
   #latency: number | undefined;
   #nextRetryAt: number | undefined;
   /** A pong has arrived, on any connection, since this client was made. */
   #ponged = false;
-  /** The reliable session, while `reliable` is on and its code is loaded. */
+  /** The reliable session, while `reliable` is on and its code is loaded; undefined whenever it is off. */
   #link: ReliableLink | undefined;
   /** The current socket selected the delivery subprotocol. */
   #reliableSocket = false;
@@ -167,18 +161,16 @@ export class WsClient<In = unknown, Out = unknown> {
     this.#env = {...defaultEnvironment(), ...environment};
     const env = this.#env;
     this.#events = new Emitter((callback, ms) => env.setTimeout(callback, ms));
-    this.#heartbeat = new Heartbeat(
-      {
-        now: () => env.now(),
-        setTimeout: (callback, ms) => env.setTimeout(() => this.#run(callback), ms),
-        clearTimeout: (handle) => env.clearTimeout(handle),
-      },
-      {
-        ping: () => this.#transmit(this.#reliableSocket ? this.#link!.ping() : this.#options.pingMessage),
-        dead: () => this.#attemptFailed('heartbeat-timeout', this.#heartbeatTimeoutMessage()),
-        log: (line) => this.#log(line),
-      },
-    );
+    this.#clock = {
+      now: () => env.now(),
+      setTimeout: (callback, ms) => env.setTimeout(() => this.#run(callback), ms),
+      clearTimeout: (handle) => env.clearTimeout(handle),
+    };
+    this.#heartbeat = new Heartbeat(this.#clock, {
+      ping: () => this.#transmit(this.#reliableSocket ? this.#link!.ping() : this.#options.pingMessage),
+      dead: () => this.#attemptFailed('heartbeat-timeout', this.#heartbeatTimeoutMessage()),
+      log: (line) => this.#log(line),
+    });
     this.configure(options);
   }
 
@@ -230,12 +222,15 @@ export class WsClient<In = unknown, Out = unknown> {
       const before = this.#options;
       this.#options = mergeOptions(before, changes, this.#warn);
       const after = this.#options;
-      if (this.#socket && !after.reliable && after.binaryType !== before.binaryType)
-        this.#socket.binaryType = after.binaryType;
+      // A reliable socket reads frames as ArrayBuffer; a plain one as the application says.
+      if (this.#socket && (!after.reliable || this.#plainOpen())) this.#socket.binaryType = after.binaryType;
       this.#heartbeat.configure(heartbeatSettings(after));
       if (after.reliable) this.#prepareLink();
-      else if (this.#link) this.#dropLink('reliable was turned off');
-      else this.#dropDeferred(undefined, 'closed', 'reliable was turned off');
+      else if (this.#link) {
+        // What the session held goes back to the plain queue; its requests fail.
+        this.#queue.requeue(this.#link.drain('closed', 'reliable was turned off'));
+        this.#link = undefined;
+      } else this.#dropDeferred(undefined, 'closed', 'reliable was turned off');
       const target = (options: ResolvedOptions) =>
         `${options.url} ${protocolList(options.protocols)} ${options.reliable}`;
       const hasTarget = (options: ResolvedOptions) => options.url !== undefined || !!options.urlProvider;
@@ -382,7 +377,7 @@ export class WsClient<In = unknown, Out = unknown> {
           () => this.#run(() => this.#dropDeferred(request, 'request-timeout', `no reply within ${wait} ms`)),
           wait,
         );
-        const request: Deferred = {deadline: this.#env.now() + wait, timer, resolve, reject};
+        const request = {deadline: this.#env.now() + wait, timer, resolve, reject};
         this.#queue.add({data, payload, request});
       });
     });
@@ -435,51 +430,48 @@ export class WsClient<In = unknown, Out = unknown> {
     return false;
   }
 
-  /** Makes the reliable link, loading its code first if need be; what waited in the queue moves into it. */
-  #prepareLink(): void {
-    if (this.#link) return;
+  /**
+   * Makes the reliable link, loading its code first if need be; what waited
+   * in the queue moves into it. Returns the wait for the code, if there is one.
+   */
+  #prepareLink(): Promise<unknown> | undefined {
+    if (this.#link) return undefined;
     const source = loadedLink();
     if (!source) {
+      const loading = loadLink();
       // A failure is reported by the attempt that waits for it.
-      loadLink().then(
+      loading.then(
         () => this.#run(() => this.#options.reliable && this.#prepareLink()),
         () => undefined,
       );
-      return;
+      return loading;
     }
-    const env = this.#env;
-    const link = source({
-      now: () => env.now(),
-      setTimeout: (callback, ms) => env.setTimeout(() => this.#run(callback), ms),
-      clearTimeout: (handle) => env.clearTimeout(handle),
-      write: (frame) => this.#socket && this.#reliableSocket && this.#transmit(frame),
-      message: (data) => this.#deliver(data),
-      error: (kind, message, data, error) => this.#emitError(kind, message, error, data),
-      opened: (resumed) => this.#onSessionOpen(resumed),
-      broken: (code, reason, message, raw) => this.#onProtocolError(code, reason, message, raw),
-      schedule: (at) =>
-        at === undefined
-          ? this.#clearTimer('ack')
-          : this.#setTimer('ack', Math.max(0, at - env.now()), () => this.#link?.tick()),
-      startMessages: () => this.#serializedOpenMessages(),
-      binaryType: () => this.#options.binaryType,
-      parse: (data) => fromPayload(data, this.#options.json),
-      requestError: (kind, message) => new RequestError(kind, message),
-    });
-    this.#link = link;
-    for (const {data, payload, request} of this.#queue.take()) {
-      if (!request) {
-        link.send(data, payload);
-        continue;
-      }
-      env.clearTimeout(request.timer);
-      const left = Math.max(1, request.deadline - env.now());
-      link.request(data, payload, left).then(request.resolve, request.reject);
-    }
+    this.#link = source(
+      {
+        ...this.#clock,
+        write: (frame) => this.#socket && this.#reliableSocket && this.#transmit(frame),
+        message: (data) => this.#deliver(data),
+        error: (kind, message, data, error) => this.#emitError(kind, message, error, data),
+        opened: (resumed) => this.#opened({resumed}),
+        // The server broke the protocol: the connection goes, the session stays, and the next one resumes it.
+        // 1002 or 1009, as the protocol says; browsers allow only 1000 and 3000–4999, and there it closes without a code.
+        broken: (code, reason, message, raw) => {
+          this.#halt(reason, code);
+          this.#emitError('parse-error', message, undefined, raw);
+          this.#scheduleRetry({code, reason});
+        },
+        startMessages: () => this.#openMessages(),
+        binaryType: () => this.#options.binaryType,
+        parse: (data) => fromPayload(data, this.#options.json),
+        requestError: (kind, message) => new RequestError(kind, message),
+      },
+      this.#queue.take(),
+    );
+    return undefined;
   }
 
   /** A request that waited for the protocol's code fails: it timed out, or the client closed or left reliable. */
-  #dropDeferred(request: Deferred | undefined, kind: 'request-timeout' | 'closed', message: string): void {
+  #dropDeferred(request: Queued['request'], kind: 'request-timeout' | 'closed', message: string): void {
     const items = this.#queue.take();
     for (const item of items) {
       if (request ? item.request !== request : !item.request) {
@@ -491,21 +483,14 @@ export class WsClient<In = unknown, Out = unknown> {
     }
   }
 
-  /** `reliable` went off: what the session held goes back to the plain queue, requests fail. */
-  #dropLink(why: string): void {
-    const unsent = this.#link!.drain('closed', why);
-    this.#link = undefined;
-    const waiting = this.#queue.take();
-    for (const item of [...unsent, ...waiting]) this.#queue.add(item);
-  }
-
-  #serializedOpenMessages(): string[] {
-    const payloads: string[] = [];
-    for (const message of this.#options.openMessages) {
-      const payload = this.#queue.serialize(message, this.#options.json);
-      if (payload !== undefined) payloads.push(payload as string);
+  /** The open messages that can go on the wire, each with what the application gave. */
+  #openMessages(): Queued[] {
+    const messages: Queued[] = [];
+    for (const data of this.#options.openMessages) {
+      const payload = this.#queue.serialize(data, this.#options.json);
+      if (payload !== undefined) messages.push({data, payload});
     }
-    return payloads;
+    return messages;
   }
 
   #offline(): boolean {
@@ -528,30 +513,23 @@ export class WsClient<In = unknown, Out = unknown> {
     this.#setState(ConnectionState.connecting);
     this.#armConnectTimer();
     const current = () => attemptId === this.#attemptId;
-    if (this.#options.reliable && !this.#link) {
-      this.#prepareLink();
-      if (!this.#link) {
-        loadLink().then(
-          // The link is made here too: another caller's wait for the code may end after this one.
-          () =>
-            this.#run(() => {
-              if (!current()) return;
-              this.#prepareLink();
-              this.#resolveUrl(current);
-            }),
-          (error) =>
-            this.#run(
-              () =>
-                current() &&
-                this.#attemptFailed(
-                  'socket-error',
-                  `the reliable delivery code could not be loaded: ${describe(error)}; the next attempt tries again`,
-                  error,
-                ),
-            ),
-        );
-        return;
-      }
+    const loading = this.#options.reliable ? this.#prepareLink() : undefined;
+    if (loading) {
+      loading.then(
+        // After the link is made: its own wait for the code was the first to be told.
+        () => this.#run(() => current() && this.#resolveUrl(current)),
+        (error) =>
+          this.#run(
+            () =>
+              current() &&
+              this.#attemptFailed(
+                'socket-error',
+                `the reliable delivery code could not be loaded: ${describe(error)}; the next attempt tries again`,
+                error,
+              ),
+          ),
+      );
+      return;
     }
     this.#resolveUrl(current);
   }
@@ -602,7 +580,7 @@ export class WsClient<In = unknown, Out = unknown> {
     }
     this.#log(`connecting to ${redactUrl(url)}`);
     let socket: SocketLike;
-    const link = this.#options.reliable ? this.#link : undefined;
+    const link = this.#link;
     const protocols = protocolList(this.#options.protocols);
     try {
       socket = new Socket(url, link ? [...protocols, link.subprotocol] : protocols);
@@ -630,50 +608,33 @@ export class WsClient<In = unknown, Out = unknown> {
   }
 
   #onOpen(): void {
-    const link = this.#options.reliable ? this.#link : undefined;
+    const link = this.#link;
     if (link && this.#socket!.protocol === link.subprotocol) {
       // Open once the server has answered the handshake; the connect timer waits for that too.
       this.#reliableSocket = true;
       link.open();
       return;
     }
-    if (link) this.#refused(link);
-    this.#clearTimer('connect');
-    this.#log('open');
-    this.#setState(ConnectionState.open);
-    this.#heartbeat.start(heartbeatSettings(this.#options));
+    if (link) {
+      // The server did not select the subprotocol: this connection is plain, and what the session held goes on it.
+      this.#queue.requeue(link.refused(!this.#refusalReported));
+      this.#refusalReported = true;
+      this.#socket!.binaryType = this.#options.binaryType;
+    }
+    this.#opened();
     // Renewed subscriptions first, then what waited, before any listener
     // hears of the open, so that nothing sent from a listener overtakes them.
-    for (const message of this.#options.openMessages) {
-      const payload = this.#queue.serialize(message, this.#options.json);
-      if (payload !== undefined) this.#transmit(payload, message);
-    }
-    for (const {data, payload} of this.#queue.take()) this.#transmit(payload, data);
-    this.#setTimer('stable', this.#options.stableAfter, () => (this.#attempt = 0));
+    for (const {data, payload} of [...this.#openMessages(), ...this.#queue.take()])
+      this.#transmit(payload, data);
   }
 
-  /** The server did not select the subprotocol: this connection is plain, and what the session held goes on it. */
-  #refused(link: ReliableLink): void {
-    const unsent = link.refused(!this.#refusalReported);
-    this.#refusalReported = true;
-    const waiting = this.#queue.take();
-    for (const item of [...unsent, ...waiting]) this.#queue.add(item);
-  }
-
-  #onSessionOpen(resumed: boolean): void {
+  /** Open: on a plain connection at once, on a reliable one once the session is answered (`resumed` says how). */
+  #opened(cause: {resumed?: boolean} = {}): void {
     this.#clearTimer('connect');
-    this.#log(resumed ? 'open, session resumed' : 'open, new session');
-    this.#setState(ConnectionState.open, {resumed});
+    this.#log('open');
+    this.#setState(ConnectionState.open, cause);
     this.#heartbeat.start(heartbeatSettings(this.#options));
     this.#setTimer('stable', this.#options.stableAfter, () => (this.#attempt = 0));
-  }
-
-  /** The server broke the protocol: the connection goes, the session stays, and the next one resumes it. */
-  #onProtocolError(code: number, reason: string, message: string, raw: unknown): void {
-    // 1002 or 1009, as the protocol says; browsers allow only 1000 and 3000–4999, and there it closes without a code.
-    this.#halt(reason, code);
-    this.#emitError('parse-error', message, undefined, raw);
-    this.#scheduleRetry({code, reason});
   }
 
   #onMessage(data: unknown): void {
@@ -683,11 +644,7 @@ export class WsClient<In = unknown, Out = unknown> {
     }
     const isPong = data === this.#options.pongMessage;
     this.#noteReceived(isPong);
-    if (isPong) return;
-    // A plain connection of a reliable client reads frames as ArrayBuffer.
-    const binary =
-      this.#options.reliable && data instanceof ArrayBuffer && this.#options.binaryType === 'blob';
-    this.#deliver(binary ? new Blob([data]) : data);
+    if (!isPong) this.#deliver(data);
   }
 
   /** Anything arrived: the connection is alive; a pong also measures the round trip. */
@@ -774,8 +731,7 @@ export class WsClient<In = unknown, Out = unknown> {
     this.#link = undefined;
     this.#halt(cause.reason ?? '', cause.code ?? CLOSE_NORMAL);
     this.#dropDeferred(undefined, 'closed', 'the connection was closed');
-    const waiting = this.#queue.take();
-    for (const item of [...unsent, ...waiting]) this.#queue.add(item);
+    this.#queue.requeue(unsent);
     this.#queue.discard(unsent.length ? 'were not sent, or not acknowledged' : undefined);
     this.#setState(ConnectionState.closed, cause);
   }

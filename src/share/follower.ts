@@ -1,6 +1,6 @@
 import type {Environment, TimerHandle} from '../client/environment.js';
 import {ConnectionState} from '../client/ws-client.js';
-import {type HubMember, placed, type Sent} from './member.js';
+import {type HubMember, lost, placed, type Sent} from './member.js';
 import {Vouched} from './vouched.js';
 import {LATE_PROBE, PROBE_SPREAD, probeAfter} from './timing.js';
 import type {
@@ -214,7 +214,7 @@ export class Follower {
         break;
       }
       case 'lost':
-        for (const member of this.#host.members()) member.lost();
+        for (const member of this.#host.members()) lost(member);
         break;
       case 'err':
         for (const member of this.#host.members())

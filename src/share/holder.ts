@@ -1,7 +1,7 @@
 import type {Environment, SocketConstructor, TimerHandle} from '../client/environment.js';
 import type {ResolvedOptions} from '../client/options.js';
 import {ConnectionState, type ErrorKind, type StateChange, WsClient} from '../client/ws-client.js';
-import {type HubMember, placed, type Sent} from './member.js';
+import {type HubMember, lost, placed, type Sent} from './member.js';
 import {Vouched} from './vouched.js';
 import {beatInterval} from './timing.js';
 import type {Final, FollowerMessage, HolderMessage, Payload, SessionState, Snapshot} from './wire.js';
@@ -423,7 +423,7 @@ export class Holder {
     this.#placed.clear();
     this.#outbox = this.#outbox.filter((item) => item.at === undefined);
     this.#post({k: 'lost'});
-    for (const member of this.#host.members()) member.lost();
+    for (const member of this.#host.members()) lost(member);
   }
 
   /** Tabs that take part but have not said so to this holder (their word was lost) must hear of the final too. */

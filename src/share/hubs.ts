@@ -3,7 +3,7 @@ import type {ShareEnvironment} from './environment.js';
 import type {Hub} from './hub.js';
 
 /** The page's hub for a key: `hubFor` of registry.ts, once its code is here. */
-export type HubSource = (key: string, env: Environment, share: ShareEnvironment) => Hub;
+export type HubSource = (key: string, env: Environment, share: Partial<ShareEnvironment>) => Hub;
 
 let source: HubSource | undefined;
 

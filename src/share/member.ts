@@ -30,11 +30,24 @@ export interface HubMember {
   shared(snapshot: Snapshot, change?: Partial<StateChange>): void;
   received(data: unknown): void;
   failed(detail: ErrorDetail): void;
-  /** The server lost the session: what the member had in it is reported (`session-lost`) and dropped. */
-  lost(): void;
+  /** Lets go of the messages `test` picks; returns what the application gave for each, in order. */
+  forget(test: (sent: Sent) => boolean): unknown[];
   /** The socket closed for good (a stop code, or retries exhausted): the member is `closed`. */
   ended(final: Final): void;
   roleChanged(): void;
+}
+
+/**
+ * The server lost the session: the member reports what a holder wrote
+ * into it (`session-lost`) and lets it go; the rest goes into the new one.
+ */
+export function lost(member: HubMember): void {
+  const data = member.forget((sent) => sent.at !== undefined);
+  member.failed({
+    kind: 'session-lost',
+    message: `the server lost the session: a new session began; ${data.length} messages it may not have received are in data`,
+    data,
+  });
 }
 
 /** Records the seq in the session of each of the member's messages in `at` ([number, seq] pairs). */

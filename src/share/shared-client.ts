@@ -19,7 +19,7 @@ import {
   type StateChange,
   type WsClientEventMap,
 } from '../client/ws-client.js';
-import {defaultShareEnvironment, type ShareEnvironment} from './environment.js';
+import type {ShareEnvironment} from './environment.js';
 import type {Hub} from './hub.js';
 import {type HubSource, loadedHubs, loadHubs} from './hubs.js';
 import type {HubMember, Sent} from './member.js';
@@ -61,7 +61,8 @@ let lastId = 0;
 export class SharedClient<In = unknown, Out = unknown> implements HubMember {
   readonly id = ++lastId;
   readonly #env: Environment;
-  readonly #shareEnv: ShareEnvironment;
+  /** What it was given of sharing's environment; sharing's code fills in the platform's for the rest. */
+  readonly #shareEnv: Partial<ShareEnvironment>;
   readonly #events: Emitter<SharedClientEventMap>;
   #options: ResolvedOptions = DEFAULT_OPTIONS;
   #share = '';
@@ -83,7 +84,7 @@ export class SharedClient<In = unknown, Out = unknown> implements HubMember {
     environment: Partial<Environment & ShareEnvironment> = {},
   ) {
     this.#env = {...defaultEnvironment(), ...environment};
-    this.#shareEnv = {...defaultShareEnvironment(), ...environment};
+    this.#shareEnv = environment;
     this.#events = new Emitter((callback, ms) => this.#env.setTimeout(callback, ms));
     this.configure(options);
   }
@@ -278,19 +279,10 @@ export class SharedClient<In = unknown, Out = unknown> implements HubMember {
     this.#run(() => this.#hub && this.#events.emit('error', {...detail}));
   }
 
-  lost(): void {
-    this.#run(() => {
-      if (!this.#hub) return;
-      // Those a holder wrote into the lost session; the others go into the new one.
-      const items = this.#unconfirmed.take();
-      for (const item of items) if (item.at === undefined) this.#unconfirmed.add(item);
-      const data = items.filter((item) => item.at !== undefined).map((item) => item.data);
-      this.#error(
-        'session-lost',
-        `the server lost the session: a new session began; ${data.length} messages it may not have received are in data`,
-        data,
-      );
-    });
+  forget(test: (sent: Sent) => boolean): unknown[] {
+    const items = this.#unconfirmed.take();
+    for (const item of items) if (!test(item)) this.#unconfirmed.add(item);
+    return items.filter(test).map((item) => item.data);
   }
 
   roleChanged(): void {
