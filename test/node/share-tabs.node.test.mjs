@@ -4,6 +4,7 @@
 // while; whatever the tabs still open had accepted must reach the server, in
 // each element's order. (test/share/tabs.test.ts covers the same in all three
 // engines, with frames standing in for tabs.)
+/* global window -- page.evaluate callbacks run in the page */
 import assert from 'node:assert/strict';
 import {after, afterEach, before, describe, it} from 'node:test';
 import {allOpen, deliveries, holder, sleep, startTabs, until} from '../support/tabs.mjs';
@@ -99,6 +100,39 @@ describe('shared in real Chromium tabs', () => {
     assert.equal(await next.leader(), true);
     assert.equal(rig.server.open, 1);
     await sleep(300);
+    await finish(tabs);
+  });
+
+  it('keeps the socket of a holder the browser evicts from the back/forward cache as its page last saw it, closed before the next opened', async () => {
+    // A cached page that holds a lock another tab asks for is evicted. When that happens in the
+    // middle of its pagehide, as the next tab takes over, what the page writes to storage or
+    // sends after that is lost: here, everything after its elements' own pagehide listener. The
+    // page it goes to finishes loading only a second and a half later, long after the next
+    // holder opened; then the other tab asks for a lock the cached page holds, which evicts it.
+    const tabs = await openTabs(2);
+    const first = await holder(tabs);
+    const [next] = tabs.filter((tab) => tab !== first);
+    const contended = `contended-${key}`;
+    await first.page.evaluate((name) => {
+      window.addEventListener('pagehide', () => {
+        Storage.prototype.setItem = () => {};
+        navigator.sendBeacon = () => false;
+      });
+      return new Promise((held) => navigator.locks.request(name, () => (held(), new Promise(() => {}))));
+    }, contended);
+    await first.leave(`${rig.origin}/slow?ms=1500`);
+    await allOpen([next]);
+    await next.page.evaluate((name) => void navigator.locks.request(name, () => {}), contended);
+    assert.equal(await first.back(), false, 'evicted, and loaded afresh');
+    await first.call('sendEvery', 50);
+    const [gone] = first.history;
+    const [taken] = await next.sockets();
+    assert.ok(gone && taken, 'a socket of each tab');
+    assert.ok(
+      gone.ended <= taken.opened,
+      `the first socket began to close (${gone.ended}) before the next opened (${taken.opened})`,
+    );
+    await allOpen(tabs);
     await finish(tabs);
   });
 

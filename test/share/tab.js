@@ -36,18 +36,38 @@ window.WebSocket = class extends PageWebSocket {
   }
   close(...args) {
     this.entry.ended ??= Date.now();
+    tellRig();
     super.close(...args);
   }
 };
+
+/**
+ * While `Tab.leave` waits to know whether this load comes back: every
+ * moment its records change as it goes (a socket it closes, the end of its
+ * `pagehide`), they go to the rig in a beacon, which outlives the page. A
+ * page that the browser evicts from the back/forward cache as it goes in
+ * (another tab asked for a lock it held) loses what it writes to storage
+ * after that, even within its `pagehide`, and its later beacons: the
+ * earlier ones are its last word.
+ */
+let telling = false;
+let leaving = false;
+function tellRig() {
+  if (!telling || !leaving) return;
+  const word = JSON.stringify({at: Date.now(), sockets, logs: logs()});
+  navigator.sendBeacon(`/last-word?load=${encodeURIComponent(tab)}`, word);
+}
 
 /** Counts of each lifecycle event, and each one as [epoch ms, type]. */
 const lifecycle = {shows: [], hides: 0, freezes: 0, resumes: 0, events: []};
 const happened = (type) => lifecycle.events.push([Date.now(), type]);
 addEventListener('pageshow', (event) => {
+  leaving = false;
   lifecycle.shows.push(event.persisted);
   happened('pageshow');
 });
 addEventListener('pagehide', () => {
+  leaving = true;
   lifecycle.hides++;
   happened('pagehide');
 });
@@ -130,6 +150,18 @@ function add(overrides = {}) {
   return {name, at: member.insertedAt};
 }
 
+/** Each element's stay on the page and what it saw meanwhile. */
+const logs = () =>
+  members.map(({name, insertedAt, removedAt, states, errors, messages, messageExamples}) => ({
+    name,
+    insertedAt,
+    removedAt,
+    states,
+    errors,
+    messages,
+    messageExamples,
+  }));
+
 window.tab = {
   /**
    * Adds `elements` elements connected to `url`, shared under `key` ('' for
@@ -202,16 +234,7 @@ window.tab = {
       ...(removedAt === undefined ? {} : {removed: true}),
     })),
   /** Each element's stay on the page and what it saw meanwhile. */
-  logs: () =>
-    members.map(({name, insertedAt, removedAt, states, errors, messages, messageExamples}) => ({
-      name,
-      insertedAt,
-      removedAt,
-      states,
-      errors,
-      messages,
-      messageExamples,
-    })),
+  logs,
   /** When the first element received each of `names` (`m…` messages), or null. */
   arrivals: (names) => names.map((name) => members[0]?.arrivals.get(name) ?? null),
   /** How many `m…` messages each element has received. */
@@ -223,6 +246,16 @@ window.tab = {
   },
   clearArrivals: () => members.forEach(({arrivals}) => arrivals.clear()),
   sockets: () => sockets,
+  /**
+   * From now on, tells the rig of this load's records as it leaves, and
+   * last at the end of its `pagehide` (this listener comes after its
+   * elements'); resolves to the mark the rig keeps them under.
+   */
+  tellOnLeave() {
+    if (!telling) addEventListener('pagehide', tellRig);
+    telling = true;
+    return tab;
+  },
   liveSockets: () => sockets.filter(({ended}) => ended === undefined).length,
   lifecycle: () => lifecycle,
 };

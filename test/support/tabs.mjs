@@ -94,7 +94,30 @@ export async function startTabs({executablePath, flags = []} = {}) {
   const server = new RigServer();
   await server.start();
   server.set({echo: false});
-  const http = createServer(serveFiles({root: process.cwd(), dirs: ['test/share', 'dist'], index: ''}));
+  const files = serveFiles({root: process.cwd(), dirs: ['test/share', 'dist'], index: ''});
+  /** The last word of each load that left (`Tab.leave`), by its mark: the latest it sent. */
+  const lastWords = new Map();
+  const http = createServer((request, response) => {
+    const {pathname, searchParams} = new URL(request.url, 'http://localhost');
+    if (request.method === 'POST' && pathname === '/last-word') {
+      let body = '';
+      request.setEncoding('utf8');
+      request.on('data', (chunk) => (body += chunk));
+      request.on('end', () => {
+        const word = JSON.parse(body);
+        const load = searchParams.get('load');
+        if (!(lastWords.get(load)?.at > word.at)) lastWords.set(load, word);
+        response.writeHead(204).end();
+      });
+    } else if (pathname === '/slow') {
+      // A page that commits at once and finishes loading only after `ms`.
+      response.writeHead(200, {'content-type': 'text/html; charset=utf-8'});
+      response.write('<!doctype html><title>slow</title>');
+      setTimeout(() => response.end('<p>loaded</p>'), Number(searchParams.get('ms') ?? 1000));
+    } else {
+      files(request, response);
+    }
+  });
   await new Promise((resolve) => http.listen(0, '127.0.0.1', resolve));
   const origin = `http://127.0.0.1:${http.address().port}`;
   const browser = await puppeteer.launch({
@@ -137,13 +160,12 @@ export async function startTabs({executablePath, flags = []} = {}) {
       if (init) await page.evaluateOnNewDocument(init);
       page.on('pageerror', (error) => pageErrors.push(`${name}: ${error.message}`));
       if (late) await page.evaluateOnNewDocument(throttledTimers);
-      const tab = new Tab(name, page, {
-        url: url ?? `ws://127.0.0.1:${server.port}/`,
-        key,
-        elements,
-        attributes,
-        openMessages,
-      });
+      const tab = new Tab(
+        name,
+        page,
+        {url: url ?? `ws://127.0.0.1:${server.port}/`, key, elements, attributes, openMessages},
+        lastWords,
+      );
       made.push(tab);
       await tab.load(`${origin}/test/share/tab.html?tab=${name}`);
       return tab;
@@ -186,13 +208,16 @@ export class Tab {
   throttled = 0;
   #cdp;
   #options;
-  /** This load's records when it navigated away, and when it was gone, until it is known whether it comes back. */
+  /** This load's records when it navigated away, when it was gone and its mark, until it is known whether it comes back. */
   #left;
+  /** The rig's last word of each load that left, by its mark. */
+  #lastWords;
 
-  constructor(name, page, options) {
+  constructor(name, page, options, lastWords = new Map()) {
     this.name = name;
     this.page = page;
     this.#options = options;
+    this.#lastWords = lastWords;
   }
 
   /** Loads the tab page at `url` and starts its elements. */
@@ -216,20 +241,11 @@ export class Tab {
   /** Navigates to `url`, away from the tab page, which may go into the back/forward cache. */
   async leave(url) {
     const records = await this.#records();
-    // The page's last word as it goes, after its elements' own `pagehide` (listeners run in the
-    // order they were added): what its sockets and elements did then, and when. A load that does
-    // not come back cannot be asked later; the tab's sessionStorage outlives it.
-    await this.page.evaluate(() =>
-      window.addEventListener('pagehide', () => {
-        const {sockets, logs} = window.tab;
-        sessionStorage.setItem(
-          'tab-left',
-          JSON.stringify({at: Date.now(), sockets: sockets(), logs: logs()}),
-        );
-      }),
-    );
+    // A load that does not come back cannot be asked later: what its sockets and elements did
+    // as it went, and when, it tells the rig (see `tellOnLeave` in test/share/tab.js).
+    const load = await this.call('tellOnLeave');
     await this.page.goto(url);
-    this.#left = {...records, at: Date.now()};
+    this.#left = {...records, at: Date.now(), load};
   }
   /**
    * Goes back to the tab page; resolves to true when it came back from the
@@ -241,11 +257,9 @@ export class Tab {
     this.#left = undefined;
     await this.page.goBack();
     await this.page.waitForFunction(() => window.tabReady === true);
-    const saved = await this.page.evaluate(() => {
-      const record = sessionStorage.getItem('tab-left');
-      sessionStorage.removeItem('tab-left');
-      return record && JSON.parse(record);
-    });
+    // Sent as it left, long before: it has arrived, if it ever will.
+    const saved = left && this.#lastWords.get(left.load);
+    this.#lastWords.delete(left?.load);
     if (await this.page.evaluate(() => window.tab.logs().length > 0)) {
       this.throttled = await this.page.evaluate(() => window.__throttle ?? 0);
       return true;
