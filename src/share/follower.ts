@@ -1,6 +1,6 @@
 import type {Environment, TimerHandle} from '../client/environment.js';
 import {ConnectionState} from '../client/ws-client.js';
-import {type HubMember, lost, placed, type Sent} from './member.js';
+import {type HubMember, lost, placed, refused, type Sent} from './member.js';
 import {Vouched} from './vouched.js';
 import {LATE_PROBE, PROBE_SPREAD, probeAfter} from './timing.js';
 import type {
@@ -226,7 +226,7 @@ export class Follower {
         if (!member) break;
         this.#taken.set(member.id, Math.max(message.taken, this.#taken.get(member.id) ?? 0));
         placed(member, message.at);
-        for (const seq of message.refused ?? []) member.refused(seq);
+        for (const seq of message.refused ?? []) refused(member, seq);
         member.confirmed(message.written);
         break;
       }

@@ -1,7 +1,7 @@
 import type {Environment, SocketConstructor, TimerHandle} from '../client/environment.js';
 import type {ResolvedOptions} from '../client/options.js';
 import {ConnectionState, type ErrorKind, type StateChange, WsClient} from '../client/ws-client.js';
-import {type HubMember, lost, placed, type Sent} from './member.js';
+import {type HubMember, lost, placed, refused as refuse, type Sent} from './member.js';
 import {Vouched} from './vouched.js';
 import {beatInterval} from './timing.js';
 import type {Final, FollowerMessage, HolderMessage, Payload, SessionState, Snapshot} from './wire.js';
@@ -586,9 +586,11 @@ export class Holder {
       this.#refused.delete(id);
       if (tab === this.#host.tab) {
         const own = this.#host.members().find((m) => m.id === member);
-        if (own) placed(own, at);
-        for (const seq of refused ?? []) own?.refused(seq);
-        own?.confirmed(written);
+        if (own) {
+          placed(own, at);
+          for (const seq of refused ?? []) refuse(own, seq);
+          own.confirmed(written);
+        }
       } else {
         const taken = this.#taken.get(id) ?? 0;
         this.#post({k: 'ack', to: tab, member, taken, written, ...(at && {at}), ...(refused && {refused})});

@@ -24,8 +24,6 @@ export interface HubMember {
   /** What it sent and was not confirmed, in order; `confirmed()` takes from its front. */
   unconfirmed(): readonly Sent[];
   confirmed(seq: number): void;
-  /** The session refused its message `seq` for good: it says so (`send-failed`, with the message). */
-  refused(seq: number): void;
   /** How the socket is; `change` when a state change of the socket caused it. */
   shared(snapshot: Snapshot, change?: Partial<StateChange>): void;
   received(data: unknown): void;
@@ -46,6 +44,17 @@ export function lost(member: HubMember): void {
   member.failed({
     kind: 'session-lost',
     message: `the server lost the session: a new session began; ${data.length} messages it may not have received are in data`,
+    data,
+  });
+}
+
+/** The session refused the member's message `seq` for good: it says so (`send-failed`, with the message) and lets it go. */
+export function refused(member: HubMember, seq: number): void {
+  const [data] = member.forget((sent) => sent.seq === seq);
+  if (data === undefined) return;
+  member.failed({
+    kind: 'send-failed',
+    message: "the message was refused: over the server's maxFrame, or a Blob",
     data,
   });
 }

@@ -235,14 +235,6 @@ export class SharedClient<In = unknown, Out = unknown> implements HubMember {
     this.#unconfirmed.dropWhile((sent) => sent.seq <= seq);
   }
 
-  refused(seq: number): void {
-    this.#run(() => {
-      const sent = this.#unconfirmed.items.find((item) => item.seq === seq);
-      if (!sent) return;
-      this.#error('send-failed', "the message was refused: over the server's maxFrame, or a Blob", sent.data);
-    });
-  }
-
   shared(snap: Snapshot, change: Partial<StateChange> = {}): void {
     this.#run(() => {
       if (!this.#hub) return;
